@@ -1,0 +1,3 @@
+"""spikeplast: spiking networks with plastic synapses on Brian2."""
+
+__version__ = "0.1.0"
