@@ -1,0 +1,344 @@
+"""Simulation backends: the only module that selects Brian2 code-generation targets and devices.
+
+Backends
+--------
+``numpy``
+    Brian2's runtime target that needs no compiler; slow per time step.
+``cython``
+    Brian2's compiled runtime target; a cold cache compiles for ~30 s, warm runs are faster.
+``cpp_standalone``
+    Brian2's C++ standalone device: the whole simulation is one compiled program, fastest per
+    step. Every session builds in its own directory; object files are shared through
+    spikeplast's compile cache (:mod:`spikeplast.compile_cache`), so a model compiled once is
+    rebuilt in about a second.
+``numba_standalone``
+    spikeplast's Numba device (whole-simulation JIT, no C++ toolchain), when available.
+
+Use a :class:`Session`: it activates the backend, sets the time step and seed, builds networks
+with the composer, runs them (with progress and weight checks) and restores Brian2's previous
+device and preferences on exit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import brian2
+from brian2 import ms, prefs, second
+from brian2.devices.device import get_device, reset_device, set_device
+from brian2.units.fundamentalunits import Quantity
+
+from .compose import DEFAULT_RUNAWAY_LIMIT, Built, Population, Projection, build
+from .errors import BackendError, ConfigurationError, SimulationError, UnknownNameError, suggest
+
+__all__ = [
+    "BACKENDS",
+    "RUNTIME_BACKENDS",
+    "STANDALONE_BACKENDS",
+    "available_backends",
+    "default_backend",
+    "check_backend",
+    "Session",
+    "cache_root",
+]
+
+RUNTIME_BACKENDS = ("numpy", "cython")
+STANDALONE_BACKENDS = ("cpp_standalone", "numba_standalone")
+BACKENDS = RUNTIME_BACKENDS + STANDALONE_BACKENDS
+
+# Brian2 logs INFO-level hints (e.g. about 'exact' integration) that users do not need to see.
+brian2.BrianLogger.suppress_name("method_choice")
+brian2.BrianLogger.suppress_name("base.method_choice")
+prefs.logging.console_log_level = "WARNING"
+
+
+def cache_root() -> Path:
+    """Directory for spikeplast's build caches (``$SPIKEPLAST_CACHE`` or ``~/.cache/spikeplast``)."""
+    root = os.environ.get("SPIKEPLAST_CACHE")
+    if root:
+        return Path(root)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "spikeplast"
+
+
+def _numba_device_available() -> bool:
+    try:
+        from . import numba_device  # noqa: F401  (optional, may not exist yet)
+    except ImportError:
+        return False
+    register = getattr(numba_device, "register", None)
+    if register is None:
+        return False
+    try:
+        register()
+    except Exception:
+        return False
+    return "numba_standalone" in brian2.devices.device.all_devices
+
+
+@cache
+def _is_available(name: str) -> bool:
+    if name == "numpy":
+        return True
+    if name == "cython":
+        try:
+            from brian2.codegen.runtime.cython_rt import CythonCodeObject
+
+            return bool(CythonCodeObject.is_available())
+        except Exception:
+            return False
+    if name == "cpp_standalone":
+        return shutil.which(os.environ.get("CXX", "g++")) is not None and shutil.which("make")
+    if name == "numba_standalone":
+        return _numba_device_available()
+    return False
+
+
+def available_backends() -> list[str]:
+    """Backends that can run on this machine, fastest-to-build last."""
+    return [name for name in BACKENDS if _is_available(name)]
+
+
+def default_backend() -> str:
+    """The backend used when none is given: the fastest available for plasticity protocols."""
+    for name in ("numba_standalone", "cpp_standalone", "cython", "numpy"):
+        if _is_available(name):
+            return name
+    return "numpy"
+
+
+def check_backend(name: str | None) -> str:
+    """Validate a backend name (``None`` or ``"auto"`` -> :func:`default_backend`)."""
+    if name in (None, "auto"):
+        return default_backend()
+    if name not in BACKENDS:
+        raise UnknownNameError(
+            f"unknown backend {name!r}.{suggest(str(name), BACKENDS)} Known: {', '.join(BACKENDS)}"
+        )
+    if not _is_available(name):
+        hints = {
+            "cython": "install Cython and a C++ compiler",
+            "cpp_standalone": "install a C++ compiler (g++) and make",
+            "numba_standalone": "install numba",
+        }
+        raise BackendError(
+            f"backend {name!r} is not available on this machine; {hints.get(name, '')} or use "
+            f"one of: {', '.join(available_backends())}"
+        )
+    return name
+
+
+class Session:
+    """One simulation on one backend.
+
+    Parameters
+    ----------
+    backend
+        Backend name (see module doc); ``None`` picks :func:`default_backend`.
+    dt
+        Time step.
+    seed
+        Seed of the random number generator (same seed, same spikes on a given backend).
+    build_dir
+        Directory of a standalone project; a fresh temporary directory by default, removed on
+        exit unless `keep_build` is true.
+    progress
+        Show a progress bar while running.
+
+    Examples
+    --------
+    >>> with Session("numpy", dt=0.1 * ms, seed=1) as session:  # doctest: +SKIP
+    ...     built = session.build(populations, projections)
+    ...     session.run(1 * second)
+    ...     weights = built.weights("ee")
+    """
+
+    def __init__(
+        self,
+        backend: str | None = None,
+        dt: Quantity = 0.1 * ms,
+        seed: int | None = None,
+        build_dir: str | os.PathLike | None = None,
+        keep_build: bool = False,
+        progress: bool = False,
+    ):
+        self.backend = check_backend(backend)
+        self.dt = dt
+        self.seed = seed
+        self.progress = progress
+        self.keep_build = keep_build or build_dir is not None
+        self.build_dir = Path(build_dir) if build_dir is not None else None
+        self.built: Built | None = None
+        self.timings: dict[str, float] = {}
+        self._duration = 0 * second
+        self._has_run = False
+        self._saved_target: Any = None
+        self._active = False
+
+    @property
+    def standalone(self) -> bool:
+        return self.backend in STANDALONE_BACKENDS
+
+    # -- context -----------------------------------------------------------------------------
+    def __enter__(self) -> Session:
+        if not (isinstance(self.dt, Quantity) and float(self.dt) > 0):
+            raise ConfigurationError(f"dt must be a positive time, got {self.dt!r}")
+        self._saved_target = prefs.codegen.target
+        if self.standalone:
+            if self.build_dir is None:
+                root = cache_root() / "runs"
+                root.mkdir(parents=True, exist_ok=True)
+                self.build_dir = Path(tempfile.mkdtemp(prefix=f"{self.backend}_", dir=root))
+            set_device(self.backend, build_on_run=False, directory=str(self.build_dir))
+            device = get_device()
+            device.reinit()
+            device.activate(build_on_run=False, directory=str(self.build_dir))
+        else:
+            set_device("runtime")
+            prefs.codegen.target = self.backend
+        brian2.defaultclock.dt = self.dt
+        if self.seed is not None:
+            brian2.seed(int(self.seed))
+        self._active = True
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._active = False
+        if self.standalone:
+            get_device().reinit()
+            reset_device()
+            if not self.keep_build and self.build_dir is not None:
+                shutil.rmtree(self.build_dir, ignore_errors=True)
+        prefs.codegen.target = self._saved_target
+
+    # -- building and running ----------------------------------------------------------------
+    def build(self, populations: Sequence[Population], projections: Sequence[Projection]) -> Built:
+        """Compose the network on this backend."""
+        if not self._active:
+            raise BackendError("Session.build must be called inside 'with Session(...)'")
+        start = time.perf_counter()
+        self.built = build(populations, projections, dt=self.dt)
+        self.timings["compose"] = time.perf_counter() - start
+        return self.built
+
+    def run(
+        self,
+        duration: Quantity,
+        runaway_limit: float = DEFAULT_RUNAWAY_LIMIT,
+        description: str = "simulating",
+    ) -> None:
+        """Run the network for `duration` (standalone: build, compile and execute the project).
+
+        Weights are checked for NaN and runaway values during the run on runtime backends (the
+        run stops at the next check) and after it on standalone backends.
+        """
+        if self.built is None:
+            raise BackendError("build a network before running it")
+        if not (isinstance(duration, Quantity) and float(duration) >= 0):
+            raise ConfigurationError(f"duration must be a non-negative time, got {duration!r}")
+        built = self.built
+        if self.standalone:
+            if self._has_run:
+                raise BackendError(
+                    "a standalone session runs once; call run() once with the total duration"
+                )
+            built.network.run(duration, namespace={})
+            self._run_standalone(description)
+            self._has_run = True
+        else:
+            self._run_runtime(duration, runaway_limit, description)
+        built.check_weights(runaway_limit)
+
+    def _run_runtime(self, duration: Quantity, runaway_limit: float, description: str) -> None:
+        built = self.built
+        assert built is not None
+        bar = _progress_bar(self.progress, description, float(duration / second))
+
+        def report(elapsed: Any, completed: float, start: Any, total: Any) -> None:
+            if bar is not None:
+                bar.update(completed * float(duration / second) - bar.n)
+            built.check_weights(runaway_limit)
+
+        start = time.perf_counter()
+        try:
+            built.network.run(duration, report=report, report_period=1 * second, namespace={})
+        except SimulationError:
+            raise
+        except Exception as error:
+            raise _translate_brian_error(error) from error
+        finally:
+            if bar is not None:
+                bar.close()
+        self.timings["run"] = time.perf_counter() - start
+
+    def _run_standalone(self, description: str) -> None:
+        from .compile_cache import cached_compiler
+
+        device = get_device()
+        start = time.perf_counter()
+        status = _Status(self.progress, description)
+        try:
+            with cached_compiler(self.backend):
+                status("generating and compiling")
+                device.build(
+                    directory=str(self.build_dir),
+                    compile=True,
+                    run=False,
+                    with_output=False,
+                )
+                compiled = time.perf_counter()
+                self.timings["build"] = compiled - start
+                status("running")
+                device.run(directory=str(self.build_dir), with_output=False)
+                self.timings["run"] = time.perf_counter() - compiled
+        except Exception as error:
+            raise _translate_brian_error(error) from error
+        finally:
+            status.close()
+
+
+def _translate_brian_error(error: Exception) -> Exception:
+    """Turn Brian2's build and run failures into spikeplast errors with a one-line message."""
+    if isinstance(error, SimulationError | ConfigurationError):
+        return error
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "compilation failed" in message.lower():
+        return BackendError(f"the C++ project did not compile: {message}")
+    if "run failed" in message.lower():
+        return SimulationError(f"the standalone simulation failed: {message}")
+    return SimulationError(f"Brian2 failed: {type(error).__name__}: {message}")
+
+
+def _progress_bar(enabled: bool, description: str, total_seconds: float) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total_seconds, desc=description, unit="s(bio)", leave=False)
+
+
+class _Status:
+    """Phase display for standalone runs (their progress is not observable step by step)."""
+
+    def __init__(self, enabled: bool, description: str):
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=2, desc=description, bar_format="{desc}: {postfix}", leave=False)
+
+    def __call__(self, phase: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(phase)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

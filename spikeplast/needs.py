@@ -1,0 +1,167 @@
+"""Neuron-side state that rules request by key: spike traces (and, later, filtered voltages).
+
+A rule does not keep per-synapse copies of quantities that depend only on one neuron's spikes.
+It asks the composer for them (``ctx.pre(Trace(16.8*ms))``); the composer adds each distinct
+request once to the neuron group, whatever the number of projections and rules that use it, and
+hands back a :class:`TraceRef` whose attributes are expressions to use in synaptic code.
+
+Trace semantics
+---------------
+A trace is stored event-driven: its value just after the neuron's last spike and the time of that
+spike (one ``t_trace`` variable per group, shared by all its traces). Reading it decays the stored
+value in closed form, ``x * exp(-(t - t_trace)/tau)``, so it is exact on any time step and costs
+nothing between spikes. Traces jump in the group's reset, i.e. *after* all synaptic pathways of a
+time step have run. Hence in synaptic code:
+
+* :attr:`TraceRef.value` is the trace just before any spike of the current time step. Read in a
+  neuron's own spike pathway, it is the value just before its own jump (``x(t - ε)``).
+* :attr:`TraceRef.value_now` adds a spike of this time step. Rules use it for the presynaptic
+  trace read at a postsynaptic spike, so that a presynaptic spike in the same time step counts as
+  coming first (Brian2 runs the pre pathway before the post pathway).
+
+All-to-all traces add 1 at every spike; nearest-spike traces are set to 1 (they only remember the
+most recent spike).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from brian2 import second
+from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+from .errors import ParameterError
+
+__all__ = ["Need", "Trace", "TraceRef", "TRACE_TIME", "INTERACTIONS"]
+
+#: Group variable holding the time of the last trace update (the last spike).
+TRACE_TIME = "t_trace"
+
+#: Spike-interaction schemes of a trace.
+INTERACTIONS = ("all-to-all", "nearest")
+
+
+def _tag(tau: Quantity) -> str:
+    """Deterministic identifier fragment for a time constant: 16.8 ms -> ``16p8ms``."""
+    text = f"{float(tau / second) * 1e3:.12g}"
+    return text.replace(".", "p").replace("-", "m").replace("+", "") + "ms"
+
+
+class Need:
+    """Base class of neuron-side requests. Subclasses are frozen dataclasses with a `key`."""
+
+    prefix: ClassVar[str] = "need"
+
+    def key(self) -> tuple:
+        raise NotImplementedError
+
+    def variable_name(self) -> str:
+        raise NotImplementedError
+
+    def group_equations(self) -> str:
+        """Lines added to the neuron group's equations."""
+        raise NotImplementedError
+
+    def group_reset(self) -> str:
+        """Statements added to the neuron group's reset (run once per spike of a neuron)."""
+        raise NotImplementedError
+
+    def group_namespace(self) -> dict:
+        raise NotImplementedError
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` for impossible requests."""
+
+
+@dataclass(frozen=True, eq=False)
+class Trace(Need):
+    """Exponentially decaying spike trace of a neuron.
+
+    Parameters
+    ----------
+    tau
+        Decay time constant.
+    interaction
+        ``"all-to-all"`` (+1 per spike) or ``"nearest"`` (set to 1 per spike).
+    """
+
+    tau: Quantity
+    interaction: str = "all-to-all"
+
+    def key(self) -> tuple:
+        return ("trace", self.interaction, round(float(self.tau / second), 15))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trace) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def validate(self) -> None:
+        if not isinstance(self.tau, Quantity) or get_dimensions(self.tau) is not get_dimensions(
+            second
+        ):
+            raise ParameterError(f"a trace time constant must be a time, got {self.tau!r}")
+        if not float(self.tau) > 0:
+            raise ParameterError(f"a trace time constant must be positive, got {self.tau!r}")
+        if self.interaction not in INTERACTIONS:
+            raise ParameterError(
+                f"trace interaction must be one of {INTERACTIONS}, got {self.interaction!r}"
+            )
+
+    def variable_name(self) -> str:
+        scheme = "aa" if self.interaction == "all-to-all" else "nn"
+        return f"trace_{scheme}_{_tag(self.tau)}"
+
+    def tau_name(self) -> str:
+        return f"tau_{self.variable_name()}"
+
+    def group_equations(self) -> str:
+        return f"{self.variable_name()} : 1"
+
+    def group_reset(self) -> str:
+        name = self.variable_name()
+        if self.interaction == "nearest":
+            return f"{name} = 1"
+        return f"{name} = {name}*exp(-(t - {TRACE_TIME})/{self.tau_name()}) + 1"
+
+    def group_namespace(self) -> dict:
+        return {self.tau_name(): self.tau}
+
+    def ref(self, side: str) -> TraceRef:
+        return TraceRef(self, side)
+
+
+@dataclass(frozen=True)
+class TraceRef:
+    """Expressions for reading a :class:`Trace` in synaptic code from the ``pre`` or ``post`` side."""
+
+    need: Trace
+    side: str
+
+    @property
+    def name(self) -> str:
+        """Name of the group variable holding the trace (without the ``_pre``/``_post`` suffix)."""
+        return self.need.variable_name()
+
+    @property
+    def value(self) -> str:
+        """Trace value just before any spike of the current time step."""
+        s = self.side
+        return f"({self.name}_{s}*exp(-(t - {TRACE_TIME}_{s})/{self.need.tau_name()}))"
+
+    @property
+    def spiked_now(self) -> str:
+        """``1`` if the neuron spiked in the current time step, else ``0``."""
+        return f"int(lastspike_{self.side} == t)"
+
+    @property
+    def value_now(self) -> str:
+        """Trace value including a spike of the current time step."""
+        if self.need.interaction == "nearest":
+            return f"({self.value} + {self.spiked_now}*(1 - {self.value}))"
+        return f"({self.value} + {self.spiked_now})"
+
+    def namespace(self) -> dict:
+        return {self.need.tau_name(): self.need.tau}

@@ -1,0 +1,351 @@
+"""Neuron models and spike sources that populations are made of.
+
+Neuron models (:class:`LIF`, :class:`AdEx`) are frozen parameter objects that render Brian2
+equations, threshold, reset and refractoriness. Each has receptors (``exc``, ``inh``) that
+projections target; a receptor is current-based (exponentially decaying current, ``I_exc``) or
+conductance-based (``g_exc`` with reversal potential ``E_exc``), chosen by the ``synapse``
+parameter. Published parameter sets are in ``models/neurons/*.toml``.
+
+Spike sources (:class:`SpikeTrains`, :class:`PoissonSource`) are neuron groups too, so that they
+can carry the traces that rules request. :class:`SpikeTrains` fires at given times: the times are
+stored in a 2-D ``TimedArray`` indexed by spike count, which works on every backend and keeps
+exact spike times on the simulation grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from brian2 import Hz, TimedArray, amp, farad, ms, mV, nA, nS, pF, second, siemens, volt
+from brian2.units.fundamentalunits import Quantity
+
+from .errors import ConfigurationError, ParameterError
+from .params import Params, option, param
+
+__all__ = [
+    "NeuronModel",
+    "Receptor",
+    "LIF",
+    "AdEx",
+    "SpikeTrains",
+    "PoissonSource",
+    "NEURON_MODELS",
+]
+
+
+@dataclass(frozen=True)
+class Receptor:
+    """A synaptic input of a neuron model.
+
+    Attributes
+    ----------
+    variable
+        Group variable a presynaptic spike increments (``g_exc``, ``I_inh``).
+    unit
+        Unit of the increment; a projection's ``weight_scale`` must have it.
+    """
+
+    variable: str
+    unit: Any
+
+
+class NeuronModel(Params):
+    """Interface of everything a population can be made of."""
+
+    kind: ClassVar[str] = ""
+    #: Groups of this model fire only when told to (no membrane, no receptors).
+    is_source: ClassVar[bool] = False
+
+    def capabilities(self) -> frozenset[str]:
+        """What rules may rely on: ``"voltage"`` (a membrane potential ``v``), ``"receptors"``."""
+        return frozenset()
+
+    def receptors(self) -> dict[str, Receptor]:
+        return {}
+
+    def equations(self) -> str:
+        raise NotImplementedError
+
+    def threshold(self) -> str:
+        raise NotImplementedError
+
+    def reset(self) -> str:
+        return ""
+
+    def refractory(self) -> Quantity:
+        return 0 * ms
+
+    def method(self) -> str | None:
+        return None
+
+    def namespace(self, name: str) -> dict[str, Any]:
+        """Constants used by the model's code; `name` is the population name (for unique names)."""
+        return {}
+
+    def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
+        return {}
+
+    def size(self) -> int | None:
+        """Number of neurons implied by the model itself (spike sources), else ``None``."""
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Integrate-and-fire neurons
+# --------------------------------------------------------------------------------------------
+_SYNAPSE_TYPES = ("conductance", "current")
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class _SynapticInputs(NeuronModel):
+    """Receptor parameters shared by LIF and AdEx."""
+
+    synapse: str = option("conductance", _SYNAPSE_TYPES, "conductance- or current-based synapses")
+    tau_exc: Quantity = param(5 * ms, ms, "decay time constant of excitatory input", positive=True)
+    tau_inh: Quantity = param(10 * ms, ms, "decay time constant of inhibitory input", positive=True)
+    E_exc: Quantity = param(0 * mV, mV, "excitatory reversal potential (conductance synapses)")
+    E_inh: Quantity = param(-80 * mV, mV, "inhibitory reversal potential (conductance synapses)")
+
+    def capabilities(self) -> frozenset[str]:
+        return frozenset({"voltage", "receptors"})
+
+    def receptors(self) -> dict[str, Receptor]:
+        if self.synapse == "conductance":
+            return {"exc": Receptor("g_exc", siemens), "inh": Receptor("g_inh", siemens)}
+        return {"exc": Receptor("I_exc", amp), "inh": Receptor("I_inh", amp)}
+
+    def _input_current(self) -> str:
+        if self.synapse == "conductance":
+            return "g_exc*(E_exc - v) + g_inh*(E_inh - v)"
+        return "I_exc - I_inh"
+
+    def _input_equations(self) -> str:
+        if self.synapse == "conductance":
+            return "dg_exc/dt = -g_exc/tau_exc : siemens\ndg_inh/dt = -g_inh/tau_inh : siemens\n"
+        return "dI_exc/dt = -I_exc/tau_exc : amp\ndI_inh/dt = -I_inh/tau_inh : amp\n"
+
+    def namespace(self, name: str) -> dict[str, Any]:
+        return dict(self.values())
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LIF(_SynapticInputs):
+    """Leaky integrate-and-fire neuron.
+
+    ``C_m dv/dt = g_L (E_L - v) + I_syn + I_ext`` with a fixed threshold ``V_th``, reset to
+    ``V_reset`` and an absolute refractory period ``t_ref``. ``I_ext`` is a per-neuron external
+    current (settable, e.g. by protocols). Defaults are the Vogels & Abbott (2005) COBA neuron.
+    """
+
+    kind: ClassVar[str] = "lif"
+
+    C_m: Quantity = param(200 * pF, farad, "membrane capacitance", positive=True)
+    g_L: Quantity = param(10 * nS, siemens, "leak conductance", positive=True)
+    E_L: Quantity = param(-60 * mV, volt, "leak reversal potential")
+    V_th: Quantity = param(-50 * mV, volt, "spike threshold")
+    V_reset: Quantity = param(-60 * mV, volt, "reset potential")
+    t_ref: Quantity = param(5 * ms, ms, "absolute refractory period", nonnegative=True)
+
+    def check(self) -> None:
+        if not self.V_reset < self.V_th:
+            raise ParameterError("lif: V_reset must be below V_th")
+
+    def equations(self) -> str:
+        return (
+            f"dv/dt = (g_L*(E_L - v) + {self._input_current()} + I_ext)/C_m : volt "
+            "(unless refractory)\n" + self._input_equations() + "I_ext : amp\n"
+        )
+
+    def threshold(self) -> str:
+        return "v > V_th"
+
+    def reset(self) -> str:
+        return "v = V_reset"
+
+    def refractory(self) -> Quantity:
+        return self.t_ref
+
+    def method(self) -> str:
+        return "exact" if self.synapse == "current" else "euler"
+
+    def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
+        return {"v": self.E_L}
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class AdEx(_SynapticInputs):
+    """Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005).
+
+    ``C_m dv/dt = -g_L (v - E_L) + g_L Δ_T exp((v - V_T)/Δ_T) - w_adapt + I_syn + I_ext`` and
+    ``tau_w dw_adapt/dt = a (v - E_L) - w_adapt``; a spike is registered when ``v > V_peak``, then
+    ``v = V_reset`` and ``w_adapt += b``. Defaults: Brette & Gerstner (2005), Table 1.
+    """
+
+    kind: ClassVar[str] = "adex"
+
+    C_m: Quantity = param(281 * pF, farad, "membrane capacitance", positive=True)
+    g_L: Quantity = param(30 * nS, siemens, "leak conductance", positive=True)
+    E_L: Quantity = param(-70.6 * mV, volt, "leak reversal potential")
+    V_T: Quantity = param(-50.4 * mV, volt, "threshold potential of the exponential term")
+    Delta_T: Quantity = param(2 * mV, volt, "slope factor", positive=True)
+    tau_w: Quantity = param(144 * ms, ms, "adaptation time constant", positive=True)
+    a: Quantity = param(4 * nS, siemens, "subthreshold adaptation")
+    b: Quantity = param(0.0805 * nA, amp, "spike-triggered adaptation")
+    V_reset: Quantity = param(-70.6 * mV, volt, "reset potential")
+    V_peak: Quantity = param(20 * mV, volt, "spike detection threshold")
+    t_ref: Quantity = param(0 * ms, ms, "absolute refractory period", nonnegative=True)
+
+    def check(self) -> None:
+        if not self.V_peak > self.V_T:
+            raise ParameterError("adex: V_peak must be above V_T")
+
+    def equations(self) -> str:
+        return (
+            "dv/dt = (-g_L*(v - E_L) + g_L*Delta_T*exp((v - V_T)/Delta_T) - w_adapt"
+            f" + {self._input_current()} + I_ext)/C_m : volt (unless refractory)\n"
+            "dw_adapt/dt = (a*(v - E_L) - w_adapt)/tau_w : amp\n"
+            + self._input_equations()
+            + "I_ext : amp\n"
+        )
+
+    def threshold(self) -> str:
+        return "v > V_peak"
+
+    def reset(self) -> str:
+        return "v = V_reset\nw_adapt += b"
+
+    def refractory(self) -> Quantity:
+        return self.t_ref
+
+    def method(self) -> str:
+        return "euler"
+
+    def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
+        return {"v": self.E_L}
+
+
+# --------------------------------------------------------------------------------------------
+# Spike sources
+# --------------------------------------------------------------------------------------------
+#: Time used to pad spike-time tables after a neuron's last spike (never reached).
+_NEVER = 1e9
+
+
+class SpikeTrains(NeuronModel):
+    """Neurons that fire at prescribed times.
+
+    Parameters
+    ----------
+    trains
+        One sequence of spike times per neuron, in seconds (floats) or as Brian2 quantities.
+        Times must be non-negative, increasing, and lie on the simulation time grid.
+    """
+
+    kind: ClassVar[str] = "spike-trains"
+    is_source: ClassVar[bool] = True
+
+    def __init__(self, trains: Sequence[Sequence[float] | np.ndarray | Quantity]):
+        self.trains = tuple(
+            np.asarray(t / second if isinstance(t, Quantity) else t, dtype=float).ravel()
+            for t in trains
+        )
+
+    def key(self) -> tuple:
+        return ("SpikeTrains", len(self.trains), max((len(t) for t in self.trains), default=0))
+
+    def __repr__(self) -> str:
+        counts = [len(t) for t in self.trains]
+        return f"SpikeTrains({len(counts)} neurons, {sum(counts)} spikes)"
+
+    def values(self) -> dict[str, Any]:
+        return {}
+
+    def size(self) -> int:
+        return len(self.trains)
+
+    def validate_on_grid(self, dt: Quantity, population: str) -> np.ndarray:
+        """Check the trains against the time step; return the padded (spikes+1, n) time table."""
+        step = float(dt / second)
+        longest = max((len(t) for t in self.trains), default=0)
+        table = np.full((longest + 1, len(self.trains)), _NEVER)
+        for index, times in enumerate(self.trains):
+            where = f"population {population!r}, neuron {index}"
+            if times.size == 0:
+                continue
+            if not np.all(np.isfinite(times)):
+                raise ConfigurationError(f"{where}: spike times must be finite numbers")
+            if times[0] < 0:
+                raise ConfigurationError(
+                    f"{where}: spike time {times[0] * 1e3:g} ms is negative; times start at 0"
+                )
+            steps = times / step
+            rounded = np.round(steps)
+            off_grid = np.abs(steps - rounded) > 1e-6
+            if np.any(off_grid):
+                bad = times[np.argmax(off_grid)]
+                raise ConfigurationError(
+                    f"{where}: spike time {bad * 1e3:.6g} ms is not a multiple of the time step "
+                    f"dt = {step * 1e3:g} ms; use times on the grid or a smaller dt"
+                )
+            if np.any(np.diff(rounded) <= 0):
+                position = int(np.argmax(np.diff(rounded) <= 0))
+                raise ConfigurationError(
+                    f"{where}: spike times must increase by at least one time step "
+                    f"(dt = {step * 1e3:g} ms); {times[position] * 1e3:g} ms is followed by "
+                    f"{times[position + 1] * 1e3:g} ms"
+                )
+            table[: times.size, index] = rounded * step
+        return table
+
+    def timed_array_name(self, name: str) -> str:
+        return f"{name}_spike_times"
+
+    def equations(self) -> str:
+        return "spike_count : 1\nnext_spike : second\n"
+
+    def threshold(self) -> str:
+        return "timestep(t, dt) >= timestep(next_spike, dt)"
+
+    def reset(self) -> str:
+        # The TimedArray is indexed by spike count (dt = 1 s, called with count*second).
+        return "spike_count += 1\nnext_spike = spike_times(spike_count*second, i)"
+
+    def build_table(self, name: str, dt: Quantity) -> TimedArray:
+        """The spike-time table as a TimedArray, for the group namespace key ``spike_times``."""
+        table = self.validate_on_grid(dt, name)
+        return TimedArray(table * second, dt=1 * second, name=self.timed_array_name(name))
+
+    def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
+        first = np.array([t[0] if t.size else _NEVER for t in self.trains])
+        step = float(dt / second)
+        return {"next_spike": np.round(first / step) * step * second, "spike_count": 0}
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class PoissonSource(NeuronModel):
+    """Independent Poisson spike sources with a per-neuron rate variable ``rate``.
+
+    Equivalent to Brian2's ``PoissonGroup`` (one uniform random number per neuron and step), but
+    a ``NeuronGroup`` so that it can carry traces.
+    """
+
+    kind: ClassVar[str] = "poisson"
+    is_source: ClassVar[bool] = True
+
+    rate: Quantity = param(10 * Hz, Hz, "firing rate", nonnegative=True)
+
+    def equations(self) -> str:
+        return "rate : Hz\n"
+
+    def threshold(self) -> str:
+        return "rand() < rate*dt"
+
+    def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
+        return {"rate": self.rate}
+
+
+#: Neuron models that parameter files may name (``model = "lif"``).
+NEURON_MODELS: dict[str, type[NeuronModel]] = {"lif": LIF, "adex": AdEx}

@@ -1,0 +1,150 @@
+"""The rule abstraction: a frozen parameter object that contributes code to one projection.
+
+A rule is declared as a frozen dataclass (fields made with :func:`spikeplast.params.param`) and
+implements :meth:`Rule.contribute`. Given a :class:`RuleContext`, it requests the neuron-side
+state it needs (``ctx.pre(Trace(...))``, ``ctx.post(...)``) and returns a :class:`Contribution`:
+synaptic equations, the statements to run at pre- and postsynaptic spikes, and the constants
+those statements use. The composer (:mod:`spikeplast.compose`) turns contributions into Brian2
+``Synapses`` and adds the requested neuron-side state to the groups, once per group.
+
+Conventions every rule follows
+------------------------------
+* The weight ``w`` is dimensionless; the projection's ``weight_scale`` turns it into a current,
+  conductance or voltage jump. The composer declares ``w``; rules update it.
+* Every weight change is multiplied by the shared variable ``plastic`` (1 or 0), so a projection
+  can be frozen (``Projection(plastic=False)`` or ``built.set_plastic(name, False)``) without
+  rebuilding.
+* Hard bounds ``w_min <= w <= w_max`` are applied with ``clip`` after each change.
+* A rule's header states its pairing scheme and the order of coincident pre/post spikes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .errors import ConfigurationError, ParameterError
+from .needs import Need
+from .params import Params, param
+
+if TYPE_CHECKING:
+    from .neurons import NeuronModel
+
+__all__ = ["Rule", "Contribution", "RuleContext", "RESERVED_SYNAPSE_NAMES"]
+
+#: Names the composer declares in every plastic Synapses object.
+RESERVED_SYNAPSE_NAMES = ("w", "plastic", "weight_scale", "w_min", "w_max")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contribution:
+    """What a rule adds to the ``Synapses`` object of one projection.
+
+    Attributes
+    ----------
+    model
+        Extra synaptic equations (``w`` and ``plastic`` are declared by the composer).
+    on_pre
+        Statements run at each presynaptic spike, after synaptic transmission.
+    on_post
+        Statements run at each postsynaptic spike.
+    namespace
+        Constants used by the statements (rule parameters with units).
+    init
+        Initial values of synaptic variables declared in `model`.
+    probeable
+        Synaptic variables a monitor may record, besides ``w``.
+    """
+
+    model: str = ""
+    on_pre: str = ""
+    on_post: str = ""
+    namespace: Mapping[str, Any] = field(default_factory=dict)
+    init: Mapping[str, Any] = field(default_factory=dict)
+    probeable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Rule(Params):
+    """Base class of plasticity rules.
+
+    Subclasses set the class attribute `kind` (the registry name of the rule family), declare
+    their parameters as fields and implement :meth:`contribute`.
+    """
+
+    kind: ClassVar[str] = ""
+    #: One-line description for ``spikeplast rules``.
+    summary: ClassVar[str] = ""
+
+    w_min: float = param(0.0, 1, "lower hard bound of the weight")
+    w_max: float = param(float("inf"), 1, "upper hard bound of the weight")
+
+    def contribute(self, ctx: RuleContext) -> Contribution:
+        """Request neuron-side state through `ctx` and return the synaptic code."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        if not self.w_min < self.w_max:
+            raise ParameterError(
+                f"{self.kind}: w_min ({self.w_min}) must be smaller than w_max ({self.w_max})"
+            )
+
+    def bounds_namespace(self) -> dict[str, float]:
+        return {"w_min": float(self.w_min), "w_max": float(self.w_max)}
+
+    def with_parameters(self, **changes: Any) -> Rule:
+        """Copy with parameters changed; values may be strings with units (``"20 ms"``)."""
+        return self.replace(**changes)  # type: ignore[return-value]
+
+
+class RuleContext:
+    """Handed to :meth:`Rule.contribute`: resolves neuron-side requests to variable names.
+
+    Parameters
+    ----------
+    projection
+        Name of the projection being built.
+    pre_model, post_model
+        The neuron models of the pre- and postsynaptic populations.
+    """
+
+    def __init__(self, projection: str, pre_model: NeuronModel, post_model: NeuronModel):
+        self.projection = projection
+        self.pre_model = pre_model
+        self.post_model = post_model
+        self.pre_needs: dict[tuple, Need] = {}
+        self.post_needs: dict[tuple, Need] = {}
+        self.namespace: dict[str, Any] = {}
+
+    def _request(self, need: Need, side: str) -> Any:
+        need.validate()
+        store = self.pre_needs if side == "pre" else self.post_needs
+        store.setdefault(need.key(), need)
+        ref = need.ref(side)  # type: ignore[attr-defined]
+        self.namespace.update(ref.namespace())
+        return ref
+
+    def pre(self, need: Need) -> Any:
+        """Request `need` on the presynaptic group; return its reference for synaptic code."""
+        return self._request(need, "pre")
+
+    def post(self, need: Need) -> Any:
+        """Request `need` on the postsynaptic group; return its reference for synaptic code."""
+        return self._request(need, "post")
+
+    def require(self, side: str, capability: str, rule: str) -> None:
+        """Fail clearly if the `side` neuron model lacks `capability` (e.g. ``"voltage"``)."""
+        model = self.pre_model if side == "pre" else self.post_model
+        if capability not in model.capabilities():
+            raise ConfigurationError(
+                f"rule {rule!r} on projection {self.projection!r} needs a {side}synaptic neuron "
+                f"with {capability}, but {type(model).__name__} has none; use a neuron model "
+                "such as LIF or AdEx"
+            )
+
+
+def rule_fields(rule_class: type[Rule]) -> list[dataclasses.Field]:
+    """Parameter fields of a rule class (for documentation)."""
+    return rule_class.parameter_fields()
