@@ -196,10 +196,13 @@ class Built:
         resolved = [self.variable_name(owner, v) for v in variables]
         if record is not True and record is not False:
             indices = np.atleast_1d(np.asarray(record))
-            size = len(obj)
-            if indices.size and (indices.min() < 0 or indices.max() >= size):
+            try:
+                size = len(obj)
+            except Exception:  # synapse counts are unknown before a standalone run
+                size = None
+            if indices.size and (indices.min() < 0 or (size is not None and indices.max() >= size)):
                 raise ConfigurationError(
-                    f"monitor on {owner!r}: record indices must be in 0..{size - 1}, "
+                    f"monitor on {owner!r}: record indices must be in 0..{(size or 1) - 1}, "
                     f"got {indices.min()}..{indices.max()}"
                 )
             record = indices
