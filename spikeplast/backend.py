@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -325,20 +326,29 @@ def _progress_bar(enabled: bool, description: str, total_seconds: float) -> Any:
 
 
 class _Status:
-    """Phase display for standalone runs (their progress is not observable step by step)."""
+    """Phase display for standalone runs, whose progress cannot be observed step by step."""
 
     def __init__(self, enabled: bool, description: str):
-        self.bar = None
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=2, desc=description, bar_format="{desc}: {postfix}", leave=False)
+        self.enabled = enabled
+        self.description = description
+        self.started = time.perf_counter()
+        self.interactive = enabled and sys.stderr.isatty()
+        self.phase = ""
 
     def __call__(self, phase: str) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix_str(phase)
-            self.bar.update(1)
+        if not self.enabled:
+            return
+        self._finish_phase()
+        self.phase = phase
+        self.started = time.perf_counter()
+        end = "" if self.interactive else "\n"
+        print(f"{self.description}: {phase} ...", end=end, file=sys.stderr, flush=True)
+
+    def _finish_phase(self) -> None:
+        if self.phase and self.interactive:
+            elapsed = time.perf_counter() - self.started
+            print(f" {elapsed:.1f} s", file=sys.stderr, flush=True)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        if self.enabled:
+            self._finish_phase()

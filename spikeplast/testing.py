@@ -103,7 +103,10 @@ def simulate_rules_on_trains(
     duration = last + 2 * float(dt / second)
     with Session(backend, dt=dt, seed=seed) as session:
         built = session.build(
-            [Population("pre", SpikeTrains(pre_trains)), Population("post", SpikeTrains(post_trains))],
+            [
+                Population("pre", SpikeTrains(pre_trains)),
+                Population("post", SpikeTrains(post_trains)),
+            ],
             [
                 Projection(name, "pre", "post", rule=rule, connect="one-to-one", w_init=w0)
                 for name, rule in rules.items()
@@ -115,7 +118,10 @@ def simulate_rules_on_trains(
             for name in rules
         }
         session.run(duration * second)
-        return {name: np.asarray(monitor.w[:], dtype=float).T.copy() for name, monitor in monitors.items()}
+        return {
+            name: np.asarray(monitor.w[:], dtype=float).T.copy()
+            for name, monitor in monitors.items()
+        }
 
 
 @dataclass

@@ -1,0 +1,14 @@
+#!/usr/bin/env python3
+"""Run the 'triplets' plasticity protocol (same as `spikeplast protocol triplets`).
+
+Prints the table of weight changes next to the experimental data, and with `--out DIR` writes
+`DIR/triplets.json` (rows and metadata), `DIR/triplets.npz` (arrays) and `DIR/triplets.png` (figure).
+Run with `--help` for the options (rule, backend, seed, data set, ...).
+"""
+
+import sys
+
+from spikeplast.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["protocol", "triplets", *sys.argv[1:]]))

@@ -1,0 +1,7 @@
+"""``python -m spikeplast`` runs the ``spikeplast`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
