@@ -1,0 +1,159 @@
+"""The composer: shared neuron-side state, namespacing, freezing, transmission, bad networks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from brian2 import Hz, ms, mV, nS, pA, second
+
+from spikeplast.backend import Session
+from spikeplast.compose import Population, Projection
+from spikeplast.errors import ConfigurationError, SimulationError, UnknownNameError
+from spikeplast.needs import Trace
+from spikeplast.neurons import LIF, AdEx, PoissonSource, SpikeTrains
+from spikeplast.params import param
+from spikeplast.rule import Contribution, Rule, RuleContext
+from spikeplast.rules import PairSTDP, TripletSTDP
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class PreOnlyPotentiation(Rule):
+    """A rule written in a few lines: every presynaptic spike adds eta * postsynaptic trace."""
+
+    kind: ClassVar[str] = "test-pre-only"
+    eta: float = param(0.1, 1, "learning rate")
+    tau: object = param(20 * ms, ms, "trace time constant", positive=True)
+
+    def contribute(self, ctx: RuleContext) -> Contribution:
+        y = ctx.post(Trace(self.tau))
+        return Contribution(
+            on_pre=f"w = clip(w + plastic*eta*{y.value}, w_min, w_max)",
+            namespace={"eta": self.eta, **self.bounds_namespace()},
+        )
+
+
+def _trains():
+    pre = SpikeTrains([[0.010, 0.030], [0.020]])
+    post = SpikeTrains([[0.015, 0.040], [0.025]])
+    return Population("pre", pre), Population("post", post)
+
+
+def test_shared_traces_are_added_once_per_group():
+    # pair STDP and triplet STDP both ask for a 33.7-ms postsynaptic trace
+    pair = PairSTDP(tau_plus=16.8 * ms, tau_minus=33.7 * ms)
+    triplet = TripletSTDP()
+    with Session("numpy") as session:
+        built = session.build(
+            list(_trains()),
+            [
+                Projection("pair", "pre", "post", rule=pair, connect="one-to-one"),
+                Projection("triplet", "pre", "post", rule=triplet, connect="one-to-one"),
+            ],
+        )
+        post_traces = sorted(v for (owner, v) in built.names if owner == "post")
+        assert post_traces == ["trace_aa_125ms", "trace_aa_33p7ms"]
+        pre_traces = sorted(v for (owner, v) in built.names if owner == "pre")
+        assert pre_traces == ["trace_aa_101ms", "trace_aa_16p8ms"]
+        assert built.variable_name("pair", "w") == "w"
+        with pytest.raises(UnknownNameError, match="no population or projection"):
+            built.variable_name("pairs", "w")
+
+
+def test_custom_rule_and_freezing_plasticity():
+    rule = PreOnlyPotentiation()
+    with Session("numpy") as session:
+        built = session.build(
+            list(_trains()),
+            [
+                Projection("learn", "pre", "post", rule=rule, connect="one-to-one"),
+                Projection("frozen", "pre", "post", rule=rule, connect="one-to-one",
+                           plastic=False),
+            ],
+        )
+        session.run(60 * ms)
+        learned, frozen = built.weights("learn"), built.weights("frozen")
+    # synapse 0: pre at 30 ms sees the post spike at 15 ms; synapse 1: pre at 20 ms sees none
+    np.testing.assert_allclose(learned, [1 + 0.1 * np.exp(-15 / 20), 1.0], rtol=1e-12)
+    np.testing.assert_array_equal(frozen, [1.0, 1.0])
+
+
+def test_set_plastic_between_runs():
+    rule = PreOnlyPotentiation()
+    with Session("numpy") as session:
+        built = session.build(list(_trains()), [Projection("p", "pre", "post", rule=rule,
+                                                           connect="one-to-one")])
+        built.set_plastic("p", False)
+        session.run(35 * ms)
+        assert built.weights("p")[0] == 1.0
+        built.set_plastic("p", True)
+        with pytest.raises(UnknownNameError):
+            built.set_plastic("q", True)
+
+
+@pytest.mark.parametrize("model", [LIF(), LIF(synapse="current"), AdEx(), AdEx(synapse="current")])
+def test_neurons_receive_transmission(model):
+    scale = 5 * nS if model.synapse == "conductance" else 300 * pA
+    with Session("numpy", seed=3) as session:
+        built = session.build(
+            [Population("inputs", PoissonSource(rate=50 * Hz), n=200),
+             Population("cells", model, n=3)],
+            [Projection("drive", "inputs", "cells", weight_scale=scale)],
+        )
+        spikes = built.spike_monitor("cells")
+        session.run(0.3 * second)
+        assert spikes.num_spikes > 0
+
+
+def test_stdp_onto_lif_network_runs_and_learns():
+    rule = PairSTDP(A_plus=0.01, A_minus=0.012, w_max=1.0)
+    with Session("numpy", seed=2) as session:
+        built = session.build(
+            [Population("inputs", PoissonSource(rate=20 * Hz), n=100),
+             Population("cell", LIF(), n=1, init={"v": -55 * mV})],
+            [Projection("ff", "inputs", "cell", rule=rule, weight_scale=2 * nS, w_init=0.5)],
+        )
+        session.run(1 * second)
+        weights = built.weights("ff")
+    assert weights.shape == (100,) and np.ptp(weights) > 0
+    assert np.all((weights >= 0) & (weights <= 1))
+
+
+def test_bad_networks_get_clear_errors():
+    pre, post = _trains()
+    with Session("numpy") as session:
+        with pytest.raises(ConfigurationError, match="without receptors; use receptor=None"):
+            session.build([pre, post], [Projection("p", "pre", "post", receptor="exc",
+                                                   weight_scale=1 * nS)])
+    cells = Population("cells", LIF(), n=2)
+    with Session("numpy") as session:
+        with pytest.raises(ConfigurationError, match="weight_scale must have the unit of S for receptor"):
+            session.build([pre, cells], [Projection("p", "pre", "cells", weight_scale=1 * pA)])
+    with Session("numpy") as session:
+        with pytest.raises(ConfigurationError, match="unknown receptor 'ampa'"):
+            session.build([pre, cells], [Projection("p", "pre", "cells", receptor="ampa",
+                                                    weight_scale=1 * nS)])
+    with Session("numpy") as session:
+        with pytest.raises(UnknownNameError, match="unknown population 'psot'"):
+            session.build([pre, post], [Projection("p", "pre", "psot")])
+    with Session("numpy") as session:
+        with pytest.raises(ConfigurationError, match="duplicate name"):
+            session.build([pre, post], [Projection("pre", "pre", "post")])
+    with Session("numpy") as session:
+        with pytest.raises(ConfigurationError, match="not a multiple of the time step"):
+            session.build([Population("x", SpikeTrains([[0.01005]])), post], [])
+    with Session("numpy") as session:
+        with pytest.raises(ConfigurationError, match="must increase by at least one time step"):
+            session.build([Population("x", SpikeTrains([[0.02, 0.01]])), post], [])
+
+
+def test_runaway_weights_stop_the_run():
+    runaway = TripletSTDP(A3_plus=50.0, A2_plus=50.0)
+    pre = Population("pre", SpikeTrains([np.arange(1, 400) * 0.005]))
+    post = Population("post", SpikeTrains([np.arange(1, 400) * 0.005 + 0.001]))
+    with Session("numpy") as session:
+        session.build([pre, post], [Projection("p", "pre", "post", rule=runaway)])
+        with pytest.raises(SimulationError, match="ran away"):
+            session.run(2.1 * second)
