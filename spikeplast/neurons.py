@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from brian2 import Hz, TimedArray, amp, farad, ms, mV, nA, nS, pF, second, siemens, volt
 from brian2.units.fundamentalunits import Quantity
 
-from .errors import ConfigurationError, ParameterError
-from .params import Params, option, param
+from .errors import ConfigurationError, ParameterError, UnknownNameError, suggest
+from .params import ParameterSet, Params, load_parameter_file, option, param
+from .resources import models_dir
 
 __all__ = [
     "NeuronModel",
@@ -33,6 +35,8 @@ __all__ = [
     "SpikeTrains",
     "PoissonSource",
     "NEURON_MODELS",
+    "get_neuron",
+    "neuron_parameter_sets",
 ]
 
 
@@ -181,7 +185,9 @@ class AdEx(_SynapticInputs):
 
     ``C_m dv/dt = -g_L (v - E_L) + g_L Δ_T exp((v - V_T)/Δ_T) - w_adapt + I_syn + I_ext`` and
     ``tau_w dw_adapt/dt = a (v - E_L) - w_adapt``; a spike is registered when ``v > V_peak``, then
-    ``v = V_reset`` and ``w_adapt += b``. Defaults: Brette & Gerstner (2005), Table 1.
+    ``v = V_reset`` and ``w_adapt += b``. Defaults: Brette & Gerstner (2005), Table 1, with the
+    spike cut-off at ``V_T + 5 Δ_T`` (as in Brian2's example of the model) rather than the paper's
+    20 mV, which keeps the exponential term finite with forward Euler at dt = 0.1 ms.
     """
 
     kind: ClassVar[str] = "adex"
@@ -195,7 +201,7 @@ class AdEx(_SynapticInputs):
     a: Quantity = param(4 * nS, siemens, "subthreshold adaptation")
     b: Quantity = param(0.0805 * nA, amp, "spike-triggered adaptation")
     V_reset: Quantity = param(-70.6 * mV, volt, "reset potential")
-    V_peak: Quantity = param(20 * mV, volt, "spike detection threshold")
+    V_peak: Quantity = param(-40.4 * mV, volt, "spike detection (cut-off) potential")
     t_ref: Quantity = param(0 * ms, ms, "absolute refractory period", nonnegative=True)
 
     def check(self) -> None:
@@ -349,3 +355,36 @@ class PoissonSource(NeuronModel):
 
 #: Neuron models that parameter files may name (``model = "lif"``).
 NEURON_MODELS: dict[str, type[NeuronModel]] = {"lif": LIF, "adex": AdEx}
+
+
+def neuron_parameter_sets() -> dict[str, ParameterSet]:
+    """Published neuron parameter sets in ``models/neurons/*.toml``, by name."""
+    sets = {}
+    for path in sorted((models_dir() / "neurons").glob("*.toml")):
+        parameter_set = load_parameter_file(path, kind_key="model")
+        sets[parameter_set.name] = parameter_set
+    return sets
+
+
+def get_neuron(name: str, **overrides: Any) -> NeuronModel:
+    """A validated neuron model: a model name (``"lif"``), a parameter-set name or a TOML file."""
+    if name.endswith(".toml") or Path(name).is_file():
+        parameter_set = load_parameter_file(name, kind_key="model")
+    elif name in NEURON_MODELS:
+        parameter_set = ParameterSet(name, name, {}, "")
+    else:
+        sets = neuron_parameter_sets()
+        if name not in sets:
+            known = [*NEURON_MODELS, *sets]
+            raise UnknownNameError(f"unknown neuron model {name!r}.{suggest(name, known)}")
+        parameter_set = sets[name]
+    if parameter_set.kind not in NEURON_MODELS:
+        raise ConfigurationError(
+            f"unknown neuron model kind {parameter_set.kind!r}."
+            f"{suggest(parameter_set.kind, NEURON_MODELS)} Known: {', '.join(NEURON_MODELS)}"
+        )
+    model = NEURON_MODELS[parameter_set.kind].from_mapping(parameter_set.parameters, name)
+    if overrides:
+        model = model.replace(**overrides)
+    model.validate()
+    return model

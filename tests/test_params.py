@@ -111,3 +111,18 @@ def test_parameter_files(tmp_path):
 
     with pytest.raises(ConfigurationError, match="cannot read parameter file"):
         get_rule(str(tmp_path / "absent.toml"))
+
+
+def test_neuron_parameter_sets():
+    from brian2 import pF
+
+    from spikeplast.neurons import get_neuron, neuron_parameter_sets
+
+    for name in neuron_parameter_sets():
+        assert get_neuron(name).kind in ("lif", "adex")
+    adex = get_neuron("brette-gerstner2005-adex")
+    assert float(adex.C_m / pF) == pytest.approx(281)
+    with pytest.raises(UnknownNameError, match="Did you mean 'vogels-abbott2005-coba'"):
+        get_neuron("vogels-abot2005-coba")
+    with pytest.raises(ParameterError, match="V_reset must be below V_th"):
+        get_neuron("lif", V_reset=-40 * mV)
