@@ -64,9 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default=",".join(available_backends()))
     parser.add_argument("--repeats", type=int, default=3, help="warm runs per backend")
     parser.add_argument("--quick", action="store_true", help="5 pairings instead of 60")
+    parser.add_argument("--pairings", type=int, help="number of pairings (default 60)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    pairings = 5 if args.quick else 60
+    pairings = args.pairings or (5 if args.quick else 60)
     backends = [b for b in args.backends.split(",") if b]
 
     results: dict[str, dict] = {}
