@@ -12,8 +12,9 @@ from spikeplast.cli import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "spikeplast", *args], capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "spikeplast", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def test_rules_listing(capsys):
@@ -23,12 +24,27 @@ def test_rules_listing(capsys):
 
 
 def test_protocol_json_and_files(tmp_path, capsys):
-    status = main(["protocol", "sjostrom", "--freqs", "20,50", "--pairings", "15", "--json",
-                   "--out", str(tmp_path)])
+    status = main(
+        [
+            "protocol",
+            "sjostrom",
+            "--freqs",
+            "20,50",
+            "--pairings",
+            "15",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert status == 0
     record = json.loads(capsys.readouterr().out)
     assert [(r["freq_hz"], r["dt_ms"]) for r in record["rows"]] == [
-        (20.0, 10.0), (20.0, -10.0), (50.0, 10.0), (50.0, -10.0)]
+        (20.0, 10.0),
+        (20.0, -10.0),
+        (50.0, 10.0),
+        (50.0, -10.0),
+    ]
     assert all("dw_percent" in r and "data_dw_percent" in r for r in record["rows"])
     assert record["parameters"]["tau_plus"] == "16.8 ms"
     for suffix in ("json", "npz", "png"):

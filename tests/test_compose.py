@@ -69,8 +69,7 @@ def test_custom_rule_and_freezing_plasticity():
             list(_trains()),
             [
                 Projection("learn", "pre", "post", rule=rule, connect="one-to-one"),
-                Projection("frozen", "pre", "post", rule=rule, connect="one-to-one",
-                           plastic=False),
+                Projection("frozen", "pre", "post", rule=rule, connect="one-to-one", plastic=False),
             ],
         )
         session.run(60 * ms)
@@ -83,8 +82,9 @@ def test_custom_rule_and_freezing_plasticity():
 def test_set_plastic_between_runs():
     rule = PreOnlyPotentiation()
     with Session("numpy") as session:
-        built = session.build(list(_trains()), [Projection("p", "pre", "post", rule=rule,
-                                                           connect="one-to-one")])
+        built = session.build(
+            list(_trains()), [Projection("p", "pre", "post", rule=rule, connect="one-to-one")]
+        )
         built.set_plastic("p", False)
         session.run(35 * ms)
         assert built.weights("p")[0] == 1.0
@@ -98,8 +98,10 @@ def test_neurons_receive_transmission(model):
     scale = 5 * nS if model.synapse == "conductance" else 300 * pA
     with Session("numpy", seed=3) as session:
         built = session.build(
-            [Population("inputs", PoissonSource(rate=50 * Hz), n=200),
-             Population("cells", model, n=3)],
+            [
+                Population("inputs", PoissonSource(rate=50 * Hz), n=200),
+                Population("cells", model, n=3),
+            ],
             [Projection("drive", "inputs", "cells", weight_scale=scale)],
         )
         spikes = built.spike_monitor("cells")
@@ -111,8 +113,10 @@ def test_stdp_onto_lif_network_runs_and_learns():
     rule = PairSTDP(A_plus=0.01, A_minus=0.012, w_max=1.0)
     with Session("numpy", seed=2) as session:
         built = session.build(
-            [Population("inputs", PoissonSource(rate=20 * Hz), n=100),
-             Population("cell", LIF(), n=1, init={"v": -55 * mV})],
+            [
+                Population("inputs", PoissonSource(rate=20 * Hz), n=100),
+                Population("cell", LIF(), n=1, init={"v": -55 * mV}),
+            ],
             [Projection("ff", "inputs", "cell", rule=rule, weight_scale=2 * nS, w_init=0.5)],
         )
         session.run(1 * second)
@@ -125,16 +129,21 @@ def test_bad_networks_get_clear_errors():
     pre, post = _trains()
     with Session("numpy") as session:
         with pytest.raises(ConfigurationError, match="without receptors; use receptor=None"):
-            session.build([pre, post], [Projection("p", "pre", "post", receptor="exc",
-                                                   weight_scale=1 * nS)])
+            session.build(
+                [pre, post], [Projection("p", "pre", "post", receptor="exc", weight_scale=1 * nS)]
+            )
     cells = Population("cells", LIF(), n=2)
     with Session("numpy") as session:
-        with pytest.raises(ConfigurationError, match="weight_scale must have the unit of S for receptor"):
+        with pytest.raises(
+            ConfigurationError, match="weight_scale must have the unit of S for receptor"
+        ):
             session.build([pre, cells], [Projection("p", "pre", "cells", weight_scale=1 * pA)])
     with Session("numpy") as session:
         with pytest.raises(ConfigurationError, match="unknown receptor 'ampa'"):
-            session.build([pre, cells], [Projection("p", "pre", "cells", receptor="ampa",
-                                                    weight_scale=1 * nS)])
+            session.build(
+                [pre, cells],
+                [Projection("p", "pre", "cells", receptor="ampa", weight_scale=1 * nS)],
+            )
     with Session("numpy") as session:
         with pytest.raises(UnknownNameError, match="unknown population 'psot'"):
             session.build([pre, post], [Projection("p", "pre", "psot")])

@@ -44,15 +44,19 @@ def nest_triplet_weights(rule, pre_trains, post_trains, trigger_s: float) -> np.
     connections = []
     for pre_times, post_times in zip(pre_trains, post_trains, strict=True):
         pre = nest.Create("parrot_neuron")
-        post = nest.Create("parrot_neuron", params={
-            "tau_minus": float(rule.tau_minus) * 1e3,
-            "tau_minus_triplet": float(rule.tau_y) * 1e3,
-        })
+        post = nest.Create(
+            "parrot_neuron",
+            params={
+                "tau_minus": float(rule.tau_minus) * 1e3,
+                "tau_minus_triplet": float(rule.tau_y) * 1e3,
+            },
+        )
         pre_ms = np.r_[pre_times * 1e3, trigger_s * 1e3]
         post_ms = post_times * 1e3 - DELAY_MS
         for neuron, times in ((pre, pre_ms), (post, post_ms)):
-            generator = nest.Create("spike_generator", params={
-                "spike_times": np.round(times - RELAY_MS, 1).tolist()})
+            generator = nest.Create(
+                "spike_generator", params={"spike_times": np.round(times - RELAY_MS, 1).tolist()}
+            )
             nest.Connect(generator, neuron, syn_spec={"delay": RELAY_MS})
         nest.Connect(pre, post, syn_spec=synapse)
         connections.append(nest.GetConnections(pre, post))
@@ -70,5 +74,7 @@ def test_triplet_all_to_all_matches_nest():
     for name in ("pfister2006-visual-aa-full", "pfister2006-hippo-aa-full"):
         rule = get_rule(name)
         nest_weights = nest_triplet_weights(rule, pre, post, trigger_s=8.0)
-        ours = simulate_rules_on_trains({"triplet": rule}, pre, post, backend="numpy")["triplet"][-1]
+        ours = simulate_rules_on_trains({"triplet": rule}, pre, post, backend="numpy")["triplet"][
+            -1
+        ]
         np.testing.assert_allclose(ours, nest_weights, rtol=1e-9, err_msg=name)

@@ -14,8 +14,13 @@ from spikeplast.rules import PairSTDP, TripletSTDP, get_rule, parameter_sets, re
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("16.8 ms", 16.8 * ms), ("-70.6 mV", -70.6 * mV), ("14e-5 /mV", 14e-5 / mV),
-     ("8e-5 mV^-2", 8e-5 / mV**2), ("5e-10", 5e-10)],
+    [
+        ("16.8 ms", 16.8 * ms),
+        ("-70.6 mV", -70.6 * mV),
+        ("14e-5 /mV", 14e-5 / mV),
+        ("8e-5 mV^-2", 8e-5 / mV**2),
+        ("5e-10", 5e-10),
+    ],
 )
 def test_parse_quantity(text, expected):
     value = parse_quantity(text)
@@ -48,14 +53,22 @@ def test_pfister_tables_as_shipped():
     """Values of Pfister & Gerstner (2006) Tables 3 and 4 (tau_plus/minus fixed at 16.8/33.7 ms)."""
     visual = get_rule("pfister2006-visual-aa-full")
     assert (visual.A2_plus, visual.A3_plus, visual.A2_minus, visual.A3_minus) == (
-        5e-10, 6.2e-3, 7e-3, 2.3e-4)
+        5e-10,
+        6.2e-3,
+        7e-3,
+        2.3e-4,
+    )
     assert float(visual.tau_x / ms) == pytest.approx(101)
     assert float(visual.tau_y / ms) == pytest.approx(125)
     minimal = get_rule("pfister2006-visual-aa-minimal")
     assert minimal.A2_plus == 0 and minimal.A3_minus == 0
     hippo = get_rule("pfister2006-hippo-aa-full")
     assert (hippo.A2_plus, hippo.A3_plus, hippo.A2_minus, hippo.A3_minus) == (
-        6.1e-3, 6.7e-3, 1.6e-3, 1.4e-3)
+        6.1e-3,
+        6.7e-3,
+        1.6e-3,
+        1.4e-3,
+    )
     for name in parameter_sets():
         rule = get_rule(name)
         assert float(rule.tau_plus / ms) == pytest.approx(16.8)

@@ -22,16 +22,25 @@ from spikeplast.testing import random_trains, simulate_rules_on_trains
 def expected_drift(rule, rate_pre: float, rate_post: float) -> float:
     tp, tm = float(rule.tau_plus), float(rule.tau_minus)
     tx, ty = float(rule.tau_x), float(rule.tau_y)
-    return rate_pre * rate_post * (
-        rule.A2_plus * tp + rule.A3_plus * tp * ty * rate_post
-        - rule.A2_minus * tm - rule.A3_minus * tm * tx * rate_pre
+    return (
+        rate_pre
+        * rate_post
+        * (
+            rule.A2_plus * tp
+            + rule.A3_plus * tp * ty * rate_post
+            - rule.A2_minus * tm
+            - rule.A3_minus * tm * tx * rate_pre
+        )
     )
 
 
 def test_bcm_threshold_of_visual_minimal_set():
     rule = get_rule("pfister2006-visual-aa-minimal")
-    threshold = rule.A2_minus * float(rule.tau_minus) / (
-        rule.A3_plus * float(rule.tau_plus) * float(rule.tau_y))
+    threshold = (
+        rule.A2_minus
+        * float(rule.tau_minus)
+        / (rule.A3_plus * float(rule.tau_plus) * float(rule.tau_y))
+    )
     assert threshold == pytest.approx(19.2, abs=0.05)
 
 
@@ -54,4 +63,9 @@ def test_poisson_rate_limit():
             expected = expected_drift(rule, rate_x, rate_y)
             standard_error = drift.std(ddof=1) / np.sqrt(n)
             assert abs(drift.mean() - expected) < 4 * standard_error + 0.02 * abs(expected), (
-                name, rate_post, drift.mean(), expected, standard_error)
+                name,
+                rate_post,
+                drift.mean(),
+                expected,
+                standard_error,
+            )

@@ -41,7 +41,7 @@ tau_minus : time       decay of the postsynaptic trace (depression window)
 A_plus : 1             potentiation amplitude (per pair, in weight units)
 A_minus : 1            depression amplitude (per pair, in weight units)
 mu_plus, mu_minus : 1  exponents of the ``gutig`` weight dependence
-w_min, w_max : 1       hard bounds
+w_min, w_max : 1       hard bounds (default 0 and +inf; multiplicative and gutig need a finite w_max)
 
 Neuron-side needs
 -----------------
@@ -90,7 +90,6 @@ class PairSTDP(Rule):
     A_minus: float = param(0.0105, 1, "depression amplitude", nonnegative=True)
     mu_plus: float = param(1.0, 1, "exponent of potentiation (gutig)", nonnegative=True)
     mu_minus: float = param(1.0, 1, "exponent of depression (gutig)", nonnegative=True)
-    w_max: float = param(1.0, 1, "upper hard bound of the weight")
 
     def check(self) -> None:
         super().check()
