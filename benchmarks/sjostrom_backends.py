@@ -46,8 +46,9 @@ print(json.dumps({{"timings": record["timings_s"], "rows": record["rows"],
                   "total_in_process_s": record["total_in_process_s"]}}))
 """
     started = time.perf_counter()
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                               env=env)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
     wall = time.perf_counter() - started
     if completed.returncode != 0:
         raise RuntimeError(f"{backend} failed:\n{completed.stderr[-2000:]}")
@@ -92,21 +93,30 @@ def main(argv: list[str] | None = None) -> int:
             "warm_wall_s": [w["wall_s"] for w in warm],
             "warm_timings": [w["timings"] for w in warm],
         }
-        print(f"{backend}: cold {cold['wall_s']:.1f} s, warm "
-              + ", ".join(f"{w['wall_s']:.1f}" for w in warm) + " s", file=sys.stderr)
+        print(
+            f"{backend}: cold {cold['wall_s']:.1f} s, warm "
+            + ", ".join(f"{w['wall_s']:.1f}" for w in warm)
+            + " s",
+            file=sys.stderr,
+        )
 
     best = min(statistics.median(r["warm_wall_s"]) for r in results.values())
-    print(f"\nSjöström protocol, 10 conditions x {pairings} pairings, dt = 0.1 ms "
-          f"({pairings * 0.1:g} million steps for the 0.1-Hz condition)")
-    print("backend            cold (s)  warm median (s) [min-max]  build warm (s)  run (s)"
-          "  warm/best")
+    print(
+        f"\nSjöström protocol, 10 conditions x {pairings} pairings, dt = 0.1 ms "
+        f"({pairings * 0.1:g} million steps for the 0.1-Hz condition)"
+    )
+    print(
+        "backend            cold (s)  warm median (s) [min-max]  build warm (s)  run (s)  warm/best"
+    )
     for backend, r in results.items():
         warm = r["warm_wall_s"]
         median = statistics.median(warm)
         build = statistics.median(t.get("build", 0.0) for t in r["warm_timings"])
         run = statistics.median(t.get("run", 0.0) for t in r["warm_timings"])
-        print(f"{backend:<18} {r['cold_wall_s']:8.1f}  {median:15.1f} [{min(warm):.1f}-"
-              f"{max(warm):.1f}]  {build:14.2f}  {run:7.2f}  {median / best:9.2f}")
+        print(
+            f"{backend:<18} {r['cold_wall_s']:8.1f}  {median:15.1f} [{min(warm):.1f}-"
+            f"{max(warm):.1f}]  {build:14.2f}  {run:7.2f}  {median / best:9.2f}"
+        )
     if args.json:
         args.json.write_text(json.dumps({"pairings": pairings, "results": results}, indent=2))
     return 0

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Run the 'quadruplets' plasticity protocol (same as `spikeplast protocol quadruplets`).
 
-Prints the table of weight changes next to the experimental data, and with `--out DIR` writes
-`DIR/quadruplets.json` (rows and metadata), `DIR/quadruplets.npz` (arrays) and `DIR/quadruplets.png` (figure).
+Prints the table of weight changes next to the experimental data; with `--out DIR` it
+writes `DIR/quadruplets.json` (rows, metadata), `.npz` (arrays) and `.png` (figure).
 Run with `--help` for the options (rule, backend, seed, data set, ...).
 """
 

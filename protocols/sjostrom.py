@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Run the 'sjostrom' plasticity protocol (same as `spikeplast protocol sjostrom`).
 
-Prints the table of weight changes next to the experimental data, and with `--out DIR` writes
-`DIR/sjostrom.json` (rows and metadata), `DIR/sjostrom.npz` (arrays) and `DIR/sjostrom.png` (figure).
+Prints the table of weight changes next to the experimental data; with `--out DIR` it
+writes `DIR/sjostrom.json` (rows, metadata), `.npz` (arrays) and `.png` (figure).
 Run with `--help` for the options (rule, backend, seed, data set, ...).
 """
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Run the 'triplets' plasticity protocol (same as `spikeplast protocol triplets`).
 
-Prints the table of weight changes next to the experimental data, and with `--out DIR` writes
-`DIR/triplets.json` (rows and metadata), `DIR/triplets.npz` (arrays) and `DIR/triplets.png` (figure).
+Prints the table of weight changes next to the experimental data; with `--out DIR` it
+writes `DIR/triplets.json` (rows, metadata), `.npz` (arrays) and `.png` (figure).
 Run with `--help` for the options (rule, backend, seed, data set, ...).
 """
 

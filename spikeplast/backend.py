@@ -57,11 +57,13 @@ BACKENDS = RUNTIME_BACKENDS + STANDALONE_BACKENDS
 # Brian2 logs INFO-level hints (e.g. about 'exact' integration) that users do not need to see.
 brian2.BrianLogger.suppress_name("method_choice")
 brian2.BrianLogger.suppress_name("base.method_choice")
+# Checked by Built.check_monitor_indices after standalone runs instead.
+brian2.BrianLogger.suppress_name("cannot_check_statemonitor_indices")
 prefs.logging.console_log_level = "WARNING"
 
 
 def cache_root() -> Path:
-    """Directory for spikeplast's build caches (``$SPIKEPLAST_CACHE`` or ``~/.cache/spikeplast``)."""
+    """Directory of spikeplast's build caches: ``$SPIKEPLAST_CACHE`` or ``~/.cache/spikeplast``."""
     root = os.environ.get("SPIKEPLAST_CACHE")
     if root:
         return Path(root)
@@ -253,6 +255,7 @@ class Session:
             built.network.run(duration, namespace={})
             self._run_standalone(description)
             self._has_run = True
+            built.check_monitor_indices()
         else:
             self._run_runtime(duration, runaway_limit, description)
         built.check_weights(runaway_limit)

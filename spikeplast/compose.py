@@ -224,6 +224,20 @@ class Built:
         self.monitors[monitor.name] = monitor
         return monitor
 
+    def check_monitor_indices(self) -> None:
+        """After a standalone run: fail if a monitor recorded synapse indices that do not exist
+        (Brian2 cannot check them before the run and would return uninitialised memory)."""
+        for monitor in self.monitors.values():
+            if not isinstance(monitor, StateMonitor):
+                continue
+            size = len(monitor.source)
+            indices = np.asarray(monitor.record)
+            if indices.size and indices.max() >= size:
+                raise ConfigurationError(
+                    f"monitor {monitor.name!r} records index {int(indices.max())}, but "
+                    f"{monitor.source.name!r} has only {size} elements"
+                )
+
     # -- health ------------------------------------------------------------------------------
     def check_weights(self, runaway_limit: float = DEFAULT_RUNAWAY_LIMIT) -> None:
         """Raise :class:`SimulationError` if a plastic weight is NaN, infinite or runs away."""

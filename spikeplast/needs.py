@@ -135,7 +135,7 @@ class Trace(Need):
 
 @dataclass(frozen=True)
 class TraceRef:
-    """Expressions for reading a :class:`Trace` in synaptic code from the ``pre`` or ``post`` side."""
+    """Expressions reading a :class:`Trace` in synaptic code, from the ``pre`` or ``post`` side."""
 
     need: Trace
     side: str

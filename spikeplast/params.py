@@ -1,9 +1,9 @@
 """Parameter declarations with units, validation, and parameter-set files.
 
 Rules and neuron models are frozen dataclasses whose fields are declared with :func:`param`
-(a number with a unit) or :func:`option` (one of a fixed set of strings). Construction stores the
-values and does nothing else; :meth:`Params.validate` checks units, signs and choices when a model is
-built, so that every mistake is reported with the parameter's name and the expected unit.
+(a number with a unit) or :func:`option` (one of a fixed set of strings). Construction stores
+the values and does nothing else; :meth:`Params.validate` checks units, signs and choices when a
+model is built, so that every mistake is reported with the parameter's name and expected unit.
 
 Parameter sets live in TOML files (``models/rules/*.toml``, ``models/neurons/*.toml``) with units as
 strings, e.g. ``tau_plus = "16.8 ms"``, and a ``source`` field naming the publication.

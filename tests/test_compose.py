@@ -166,3 +166,15 @@ def test_runaway_weights_stop_the_run():
         session.build([pre, post], [Projection("p", "pre", "post", rule=runaway)])
         with pytest.raises(SimulationError, match="ran away"):
             session.run(2.1 * second)
+
+
+@pytest.mark.standalone
+def test_standalone_monitor_indices_are_checked_after_the_run():
+    pre, post = _trains()
+    with Session("cpp_standalone") as session:
+        built = session.build(
+            [pre, post], [Projection("p", "pre", "post", rule=PairSTDP(), connect="one-to-one")]
+        )
+        built.monitor("p", "w", record=[0, 7])
+        with pytest.raises(ConfigurationError, match="records index 7, but 'p' has only 2"):
+            session.run(50 * ms)

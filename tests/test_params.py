@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from brian2 import mV, ms
+from brian2 import ms, mV
 
 from spikeplast.errors import ConfigurationError, ParameterError, UnknownNameError
 from spikeplast.params import format_quantity, parse_quantity

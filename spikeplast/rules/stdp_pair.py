@@ -19,7 +19,8 @@ Pairing scheme (``interaction``)
 Weight dependence (``weight_dependence``), with ``x``/``y`` the trace values
     ``additive``:        F+ = A_plus,                              F- = A_minus
     ``multiplicative``:  F+ = A_plus (w_max - w),                  F- = A_minus (w - w_min)
-    ``gutig``:           F+ = A_plus w_max (1 - w/w_max)^mu_plus,  F- = A_minus w_max (w/w_max)^mu_minus
+    ``gutig``:           F+ = A_plus w_max (1 - w/w_max)^mu_plus,
+                         F- = A_minus w_max (w/w_max)^mu_minus
                          (Gütig et al. 2003; NEST ``stdp_synapse`` with lambda = A_plus and
                          alpha = A_minus/A_plus; needs w_min = 0 and a finite w_max)
     ``van-rossum``:      F+ = A_plus,                              F- = A_minus w
@@ -41,7 +42,8 @@ tau_minus : time       decay of the postsynaptic trace (depression window)
 A_plus : 1             potentiation amplitude (per pair, in weight units)
 A_minus : 1            depression amplitude (per pair, in weight units)
 mu_plus, mu_minus : 1  exponents of the ``gutig`` weight dependence
-w_min, w_max : 1       hard bounds (default 0 and +inf; multiplicative and gutig need a finite w_max)
+w_min, w_max : 1       hard bounds (default 0 and +inf; multiplicative and gutig need a
+                       finite w_max)
 
 Neuron-side needs
 -----------------
