@@ -103,6 +103,9 @@ class Projection:
         Transmission delay. Plasticity sees somatic spike times (no delay) in either case.
     plastic
         Start with plasticity on (can be switched later with :meth:`Built.set_plastic`).
+    modulator
+        Population whose spikes act as the third factor of a three-factor rule (e.g. dopamine
+        neurons); every spike runs the rule's ``on_modulator`` code on all synapses.
     """
 
     name: str
@@ -115,6 +118,7 @@ class Projection:
     w_init: Any = 1.0
     delay: Quantity | None = None
     plastic: bool = True
+    modulator: str | None = None
 
 
 @dataclass
@@ -295,20 +299,30 @@ class _GroupPlan:
         for key, need in needs.items():
             self.needs.setdefault(key, need)
 
+    @property
+    def uses_trace_time(self) -> bool:
+        return any(need.uses_trace_time for need in self.needs.values())
+
     def equations(self) -> str:
         model = self.population.model
         lines = [model.equations().strip()]
         lines += [need.group_equations() for need in self.needs.values()]
-        if self.needs:
+        if self.uses_trace_time:
             lines.append(f"{TRACE_TIME} : second")
         return "\n".join(line for line in lines if line) + "\n"
 
     def reset(self) -> str:
         lines = [self.population.model.reset().strip()]
         lines += [need.group_reset() for need in self.needs.values()]
-        if self.needs:
+        if self.uses_trace_time:
             lines.append(f"{TRACE_TIME} = t")
         return "\n".join(line for line in lines if line)
+
+    def method(self) -> Any:
+        method = self.population.model.method()
+        if method == "exact" and not all(need.linear for need in self.needs.values()):
+            return ("exact", "euler")  # a nonlinear filter makes exact integration impossible
+        return method
 
     def namespace(self, dt: Quantity) -> dict[str, Any]:
         model = self.population.model
@@ -415,6 +429,40 @@ def _set_initial(obj: Any, values: Mapping[str, Any], owner: str) -> None:
             ) from None
 
 
+def _scheduled_code(
+    projection: Projection,
+    contribution: Contribution,
+    synapse: Synapses,
+    groups: Mapping[str, NeuronGroup],
+    namespace: Mapping[str, Any],
+) -> list[Any]:
+    """Per-step and periodic synaptic code, and the modulator pathway of a projection."""
+    if contribution.every_step:
+        synapse.run_regularly(
+            contribution.every_step, when="start", name=f"{projection.name}_every_step"
+        )
+    for index, (code, interval) in enumerate(contribution.periodic):
+        synapse.run_regularly(
+            code, dt=interval, when="end", name=f"{projection.name}_periodic_{index}"
+        )
+    if projection.modulator is None:
+        return []
+    if not contribution.on_modulator:
+        raise ConfigurationError(
+            f"projection {projection.name!r} has a modulator population, but its rule "
+            f"{projection.rule.kind if projection.rule else None!r} does not use one"
+        )
+    modulation = Synapses(
+        groups[projection.modulator],
+        synapse,
+        on_pre=contribution.on_modulator,
+        namespace=dict(namespace),
+        name=f"{projection.name}_modulation",
+    )
+    modulation.connect()
+    return [modulation]
+
+
 def build(
     populations: Sequence[Population],
     projections: Sequence[Projection],
@@ -453,6 +501,11 @@ def build(
                     f"projection {projection.name!r} refers to unknown population {end!r}."
                     f"{suggest(end, by_name)}"
                 )
+        if projection.modulator is not None and projection.modulator not in by_name:
+            raise UnknownNameError(
+                f"projection {projection.name!r}: unknown modulator population "
+                f"{projection.modulator!r}.{suggest(projection.modulator, by_name)}"
+            )
         if projection.rule is None:
             continue
         if not isinstance(projection.rule, Rule):
@@ -461,7 +514,11 @@ def build(
             )
         projection.rule.validate()
         ctx = RuleContext(
-            projection.name, by_name[projection.pre].model, by_name[projection.post].model
+            projection.name,
+            by_name[projection.pre].model,
+            by_name[projection.post].model,
+            by_name[projection.modulator].model if projection.modulator else None,
+            rule_kind=projection.rule.kind,
         )
         contribution = projection.rule.contribute(ctx)
         plans[projection.pre].add(ctx.pre_needs)
@@ -480,7 +537,7 @@ def build(
             threshold=model.threshold(),
             reset=plan.reset() or None,
             refractory=model.refractory(),
-            method=model.method(),
+            method=plan.method(),
             namespace=plan.namespace(dt),
             name=name,
         )
@@ -488,10 +545,13 @@ def build(
         _set_initial(group, population.init, name)
         for need in plan.needs.values():
             names[(name, need.variable_name())] = f"{name}.{need.variable_name()}"
+            if need.initial_value() is not None:
+                _set_initial(group, {need.variable_name(): need.initial_value()}, name)
         groups[name] = group
 
     synapses: dict[str, Synapses] = {}
     rules: dict[str, Rule] = {}
+    extra_objects: list[Any] = []
     for projection in projections:
         pre, post = groups[projection.pre], groups[projection.post]
         transmit = _transmission(projection, by_name[projection.post].model)
@@ -530,6 +590,9 @@ def build(
             synapse.plastic = 1.0 if projection.plastic else 0.0
             rules[projection.name] = projection.rule
         synapses[projection.name] = synapse
+        extra_objects += _scheduled_code(projection, contribution, synapse, groups, namespace)
 
-    network = Network(*groups.values(), *synapses.values(), name="spikeplast_network")
+    network = Network(
+        *groups.values(), *synapses.values(), *extra_objects, name="spikeplast_network"
+    )
     return Built(network=network, groups=groups, synapses=synapses, rules=rules, names=names)

@@ -1,4 +1,4 @@
-"""Neuron-side state that rules request by key: spike traces (and, later, filtered voltages).
+"""Neuron-side state that rules request by key: spike traces and low-pass filtered variables.
 
 A rule does not keep per-synapse copies of quantities that depend only on one neuron's spikes.
 It asks the composer for them (``ctx.pre(Trace(16.8*ms))``); the composer adds each distinct
@@ -21,19 +21,27 @@ time step have run. Hence in synaptic code:
 
 All-to-all traces add 1 at every spike; nearest-spike traces are set to 1 (they only remember the
 most recent spike).
+
+Low-pass filters
+----------------
+:class:`Lowpass` filters a neuron expression (``v``, ``(v - E_L)**2``) with a time constant,
+``tau dx/dt = expression - x``, integrated with the neuron's equations (clock-driven), optionally
+with a jump at each spike. It starts at the expression's initial value. Rules read it as
+``ref.value`` (the value at the start of the time step, before this step's spikes).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from brian2 import second
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from .errors import ParameterError
 
-__all__ = ["Need", "Trace", "TraceRef", "TRACE_TIME", "INTERACTIONS"]
+__all__ = ["Need", "Trace", "TraceRef", "Lowpass", "LowpassRef", "TRACE_TIME", "INTERACTIONS"]
 
 #: Group variable holding the time of the last trace update (the last spike).
 TRACE_TIME = "t_trace"
@@ -52,6 +60,16 @@ class Need:
     """Base class of neuron-side requests. Subclasses are frozen dataclasses with a `key`."""
 
     prefix: ClassVar[str] = "need"
+    #: Capability the neuron model must have (see ``NeuronModel.capabilities``), if any.
+    capability: ClassVar[str | None] = None
+    #: Whether the need uses the group's shared ``t_trace`` variable.
+    uses_trace_time: ClassVar[bool] = False
+    #: Whether the added equations are linear (so exact integration stays possible).
+    linear: ClassVar[bool] = True
+
+    def initial_value(self) -> str | None:
+        """Expression the group variable starts at (``None``: zero)."""
+        return None
 
     def key(self) -> tuple:
         raise NotImplementedError
@@ -88,6 +106,8 @@ class Trace(Need):
 
     tau: Quantity
     interaction: str = "all-to-all"
+
+    uses_trace_time: ClassVar[bool] = True
 
     def key(self) -> tuple:
         return ("trace", self.interaction, round(float(self.tau / second), 15))
@@ -165,3 +185,118 @@ class TraceRef:
 
     def namespace(self) -> dict:
         return {self.need.tau_name(): self.need.tau}
+
+
+def _expression_tag(expression: str) -> str:
+    compact = expression.replace(" ", "")
+    if compact.isidentifier():
+        return compact
+    return "expr" + hashlib.sha1(compact.encode()).hexdigest()[:6]
+
+
+def _number(value: Any) -> float:
+    return float(value) if value is not None else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Lowpass(Need):
+    """Low-pass filter of a neuron expression: ``tau dx/dt = expression - x``.
+
+    Parameters
+    ----------
+    expression
+        Expression in the neuron group's variables and constants (``"v"``, ``"(v - E_L)**2"``).
+    tau
+        Filter time constant.
+    unit
+        Brian2 unit of the expression (``"volt"``, ``"volt**2"``).
+    jump
+        Added to the filtered value at each spike of the neuron (in the reset), e.g. to model a
+        spike's contribution when the membrane potential is reset (Auryn's state traces).
+    """
+
+    expression: str
+    tau: Quantity
+    unit: str = "volt"
+    jump: Any = None
+
+    capability: ClassVar[str | None] = "voltage"
+
+    def key(self) -> tuple:
+        return (
+            "lowpass",
+            self.expression.replace(" ", ""),
+            round(float(self.tau / second), 15),
+            self.unit.replace(" ", ""),
+            _number(self.jump),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Lowpass) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    @property
+    def linear(self) -> bool:  # type: ignore[override]
+        return _expression_tag(self.expression) == self.expression.replace(" ", "")
+
+    def validate(self) -> None:
+        if not isinstance(self.tau, Quantity) or get_dimensions(self.tau) is not get_dimensions(
+            second
+        ):
+            raise ParameterError(f"a low-pass time constant must be a time, got {self.tau!r}")
+        if not float(self.tau) > 0:
+            raise ParameterError(f"a low-pass time constant must be positive, got {self.tau!r}")
+
+    def variable_name(self) -> str:
+        name = f"lowpass_{_expression_tag(self.expression)}_{_tag(self.tau)}"
+        if self.jump is not None and _number(self.jump) != 0:
+            name += "_jump" + hashlib.sha1(repr(_number(self.jump)).encode()).hexdigest()[:4]
+        return name
+
+    def tau_name(self) -> str:
+        return f"tau_{self.variable_name()}"
+
+    def jump_name(self) -> str:
+        return f"jump_{self.variable_name()}"
+
+    def group_equations(self) -> str:
+        name = self.variable_name()
+        return f"d{name}/dt = ({self.expression} - {name})/{self.tau_name()} : {self.unit}"
+
+    def group_reset(self) -> str:
+        if self.jump is None or _number(self.jump) == 0:
+            return ""
+        return f"{self.variable_name()} += {self.jump_name()}"
+
+    def group_namespace(self) -> dict:
+        namespace = {self.tau_name(): self.tau}
+        if self.jump is not None and _number(self.jump) != 0:
+            namespace[self.jump_name()] = self.jump
+        return namespace
+
+    def initial_value(self) -> str | None:
+        return self.expression
+
+    def ref(self, side: str) -> LowpassRef:
+        return LowpassRef(self, side)
+
+
+@dataclass(frozen=True)
+class LowpassRef:
+    """Expression reading a :class:`Lowpass` in synaptic code."""
+
+    need: Lowpass
+    side: str
+
+    @property
+    def name(self) -> str:
+        return self.need.variable_name()
+
+    @property
+    def value(self) -> str:
+        return f"{self.name}_{self.side}"
+
+    def namespace(self) -> dict:
+        return {}

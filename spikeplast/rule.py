@@ -56,6 +56,15 @@ class Contribution:
         Initial values of synaptic variables declared in `model`.
     probeable
         Synaptic variables a monitor may record, besides ``w``.
+    every_step
+        Statements run on every synapse at the start of each time step (before the neurons are
+        updated), e.g. the continuous part of a voltage-based rule (forward Euler in ``dt``).
+    periodic
+        ``(statements, interval)`` pairs run on every synapse every `interval`, e.g. to bring
+        lazily integrated weights up to date.
+    on_modulator
+        Statements run on every synapse of the projection at each spike of the projection's
+        modulator population (see ``Projection.modulator``); plain synaptic variable names.
     """
 
     model: str = ""
@@ -64,6 +73,9 @@ class Contribution:
     namespace: Mapping[str, Any] = field(default_factory=dict)
     init: Mapping[str, Any] = field(default_factory=dict)
     probeable: tuple[str, ...] = ()
+    every_step: str = ""
+    periodic: tuple[tuple[str, Any], ...] = ()
+    on_modulator: str = ""
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -110,16 +122,27 @@ class RuleContext:
         The neuron models of the pre- and postsynaptic populations.
     """
 
-    def __init__(self, projection: str, pre_model: NeuronModel, post_model: NeuronModel):
+    def __init__(
+        self,
+        projection: str,
+        pre_model: NeuronModel,
+        post_model: NeuronModel,
+        modulator_model: NeuronModel | None = None,
+        rule_kind: str = "",
+    ):
         self.projection = projection
         self.pre_model = pre_model
         self.post_model = post_model
+        self.modulator_model = modulator_model
+        self.rule_kind = rule_kind
         self.pre_needs: dict[tuple, Need] = {}
         self.post_needs: dict[tuple, Need] = {}
         self.namespace: dict[str, Any] = {}
 
     def _request(self, need: Need, side: str) -> Any:
         need.validate()
+        if need.capability is not None:
+            self.require(side, need.capability, self.rule_kind or "this rule")
         store = self.pre_needs if side == "pre" else self.post_needs
         store.setdefault(need.key(), need)
         ref = need.ref(side)  # type: ignore[attr-defined]
@@ -143,6 +166,15 @@ class RuleContext:
                 f"with {capability}, but {type(model).__name__} has none; use a neuron model "
                 "such as LIF or AdEx"
             )
+
+    def require_modulator(self, rule: str) -> NeuronModel:
+        """Fail clearly if the projection has no modulator population; return its model."""
+        if self.modulator_model is None:
+            raise ConfigurationError(
+                f"rule {rule!r} on projection {self.projection!r} needs a modulator (the third "
+                "factor, e.g. dopamine): give Projection(modulator=<population name>)"
+            )
+        return self.modulator_model
 
 
 def rule_fields(rule_class: type[Rule]) -> list[dataclasses.Field]:

@@ -12,7 +12,7 @@ from brian2 import Hz, ms, mV, nS, pA, second
 from spikeplast.backend import Session
 from spikeplast.compose import Population, Projection
 from spikeplast.errors import ConfigurationError, SimulationError, UnknownNameError
-from spikeplast.needs import Trace
+from spikeplast.needs import Lowpass, Trace
 from spikeplast.neurons import LIF, AdEx, PoissonSource, SpikeTrains
 from spikeplast.params import param
 from spikeplast.rule import Contribution, Rule, RuleContext
@@ -178,3 +178,49 @@ def test_standalone_monitor_indices_are_checked_after_the_run():
         built.monitor("p", "w", record=[0, 7])
         with pytest.raises(ConfigurationError, match="records index 7, but 'p' has only 2"):
             session.run(50 * ms)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class VoltageGatedRule(Rule):
+    """Test rule: w follows a low-passed postsynaptic voltage each step and jumps on modulation."""
+
+    kind: ClassVar[str] = "test-voltage-gated"
+
+    def contribute(self, ctx: RuleContext) -> Contribution:
+        u = ctx.post(Lowpass("v", 10 * ms))
+        ctx.post(Lowpass("v", 10 * ms))  # requested twice: added once
+        return Contribution(
+            model="hits : 1",
+            every_step=f"w = clip(w + plastic*dt*({u.value} - E_rest)/(mV*second), w_min, w_max)",
+            on_modulator="hits += 1",
+            namespace={"E_rest": -60 * mV, **self.bounds_namespace()},
+            probeable=("hits",),
+        )
+
+
+def test_lowpass_every_step_and_modulator_pathway():
+    rule = VoltageGatedRule(w_min=-1e9)
+    with Session("numpy") as session:
+        built = session.build(
+            [
+                Population("pre", SpikeTrains([[0.001]])),
+                Population("cell", LIF(), n=1, init={"v": -50.5 * mV}),
+                Population("dopamine", SpikeTrains([[0.002, 0.004, 0.006]])),
+            ],
+            [Projection("p", "pre", "cell", rule=rule, weight_scale=0 * nS, modulator="dopamine")],
+        )
+        lowpass = [v for (o, v) in built.names if o == "cell"]
+        assert lowpass == ["lowpass_v_10ms"]
+        session.run(10 * ms)
+        assert built.synapses["p"].hits[0] == 3
+        # the filtered voltage started at v (-50.5 mV) and relaxes with v towards E_L = -60 mV
+        assert 0 < built.weights("p")[0] - 1.0 < 0.01 * 10.5
+    with Session("numpy") as session:
+        with pytest.raises(ConfigurationError, match="needs a postsynaptic neuron with voltage"):
+            session.build(
+                [
+                    Population("pre", SpikeTrains([[0.001]])),
+                    Population("post", SpikeTrains([[0.002]])),
+                ],
+                [Projection("p", "pre", "post", rule=rule)],
+            )
