@@ -260,6 +260,22 @@ class Session:
             self._run_runtime(duration, runaway_limit, description)
         built.check_weights(runaway_limit)
 
+    def export(self, duration: Quantity, portable: bool = False) -> None:
+        """Write the C++ project of the built network for `duration` without compiling it."""
+        if self.backend != "cpp_standalone" or self.built is None:
+            raise BackendError("export needs a network built in a cpp_standalone session")
+        self.built.network.run(duration, namespace={})
+        flags = list(prefs.codegen.cpp.extra_compile_args_gcc)
+        if portable:
+            prefs.codegen.cpp.extra_compile_args_gcc = [f for f in flags if f != "-march=native"]
+        try:
+            get_device().build(
+                directory=str(self.build_dir), compile=False, run=False, with_output=False
+            )
+        finally:
+            prefs.codegen.cpp.extra_compile_args_gcc = flags
+        self._has_run = True
+
     def _run_runtime(self, duration: Quantity, runaway_limit: float, description: str) -> None:
         built = self.built
         assert built is not None

@@ -117,6 +117,49 @@ def build_parser() -> argparse.ArgumentParser:
         _add_run_options(sub)
         sub.set_defaults(func=_cmd_protocol)
 
+    run = commands.add_parser("run", help="run a network file (models/networks or a .toml)")
+    run.add_argument("network", help="shipped network name or .toml file")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        type=_parameter_override,
+        metavar="PATH=VALUE",
+        help="override a value by dotted path, e.g. --set run.duration='10 s'",
+    )
+    run.add_argument("--backend", default="auto")
+    run.add_argument("--seed", type=int, default=None)
+    run.add_argument("--out", type=Path, help="directory for .json, .npz and .png results")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument("--no-progress", action="store_true")
+    run.set_defaults(func=_cmd_run)
+
+    export = commands.add_parser("export", help="write a standalone C++ project (no Python)")
+    export.add_argument(
+        "target",
+        help="a protocol (pairing, sjostrom, triplets, quadruplets) or a network name / .toml file",
+    )
+    export.add_argument("--out", type=Path, required=True, help="project directory to write")
+    export.add_argument("--rule", help="rule for protocol exports (default: the protocol's)")
+    export.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        type=_parameter_override,
+        metavar="NAME=VALUE",
+        help="rule parameter (protocols) or dotted path (networks)",
+    )
+    export.add_argument("--backend", default="cpp_standalone", choices=["cpp_standalone"])
+    export.add_argument("--portable", action="store_true", help="compile without -march=native")
+    export.set_defaults(func=_cmd_export)
+
+    show = commands.add_parser("show", help="draw the figures of an exported project's results")
+    show.add_argument("directory", type=Path)
+    show.add_argument("-o", "--output", type=Path, help="figure file (default results/figure.png)")
+    show.set_defaults(func=_cmd_show)
+
     try:  # the rate-based bridges add their own sub-command when present
         from .bridges.cli import add_parser as add_bridge_parser
     except ImportError:
@@ -215,6 +258,60 @@ def _cmd_protocol(args: argparse.Namespace) -> int:
         print(format_table(record))
         if args.out is not None:
             print(f"\nresults written to {args.out}/")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .experiment import run_network_experiment
+
+    record = run_network_experiment(
+        args.network,
+        dict(args.overrides),
+        backend=args.backend,
+        seed=args.seed,
+        out=args.out,
+        progress=not (args.no_progress or args.json),
+    )
+    if args.json:
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+    else:
+        print(
+            f"{record['network']} on {record['backend']} (seed {record['seed']}), "
+            f"{record['duration_s']:g} s simulated"
+        )
+        for key, value in record["summary"].items():
+            print(f"  {key:<28} {value:.6g}")
+        print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in record["timings_s"].items()))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_network, export_protocol
+    from .netspec import load_network
+    from .protocols import PROTOCOLS, get_protocol
+    from .rules import get_rule
+
+    overrides = dict(args.overrides)
+    if args.target in PROTOCOLS:
+        protocol = get_protocol(args.target)
+        rule_name = args.rule or protocol.default_rule
+        directory = export_protocol(
+            protocol, get_rule(rule_name, **overrides), rule_name, args.out, portable=args.portable
+        )
+    else:
+        if args.rule:
+            raise ConfigurationError("--rule applies to protocol exports; for networks use --set")
+        directory = export_network(
+            load_network(args.target, overrides), args.out, portable=args.portable
+        )
+    print(f"wrote {directory}; build and run it with: cd {directory} && make -j && ./main")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from .export import show
+
+    print(show(args.directory, args.output))
     return 0
 
 

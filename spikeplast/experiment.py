@@ -191,3 +191,50 @@ def format_table(record: dict[str, Any]) -> str:
     if timings:
         lines.append("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
     return "\n".join(lines)
+
+
+def run_network_experiment(
+    network: str,
+    overrides: dict[str, Any] | None = None,
+    backend: str | None = "auto",
+    seed: int | None = None,
+    out: str | Path | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run a network file; return a record with summaries (and save data and a figure)."""
+    from .netspec import load_network, run_network
+    from .plotting import plot_network_result
+
+    spec = load_network(network, overrides)
+    result = run_network(
+        spec, backend=None if backend == "auto" else backend, progress=progress, seed=seed
+    )
+    record = to_jsonable(
+        {
+            "network": spec.name,
+            "source": spec.source,
+            "model_hash": spec.model_hash(),
+            "overrides": {k: str(v) for k, v in (overrides or {}).items()},
+            "backend": result.backend,
+            "seed": result.seed,
+            "duration_s": result.duration_s,
+            "summary": result.summary(),
+            "timings_s": result.timings,
+            "versions": versions(),
+        }
+    )
+    if out is not None:
+        out = Path(out)
+        save_json(out / f"{spec.name}.json", record)
+        arrays: dict[str, Any] = {f"weights_{k}": v for k, v in result.weights.items()}
+        for name, (indices, times) in result.spikes.items():
+            arrays[f"spikes_{name}_i"], arrays[f"spikes_{name}_t"] = indices, times
+        for owner, values in result.states.items():
+            arrays.update({f"state_{owner}_{k}": v for k, v in values.items()})
+        save_npz(out / f"{spec.name}.npz", arrays)
+        import matplotlib.pyplot as plt
+
+        figure = plot_network_result(result.weights, result.spikes, result.states, spec.name)
+        save_figure(out / f"{spec.name}.png", figure)
+        plt.close(figure)
+    return record

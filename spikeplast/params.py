@@ -48,6 +48,15 @@ _UNIT_NAMES: dict[str, Unit] = {
     for name, value in vars(module).items()
     if isinstance(value, Unit)
 }
+# SI symbols that Brian2 spells out (second, siemens, volt, amp, farad)
+_UNIT_NAMES.update(
+    s=_allunits.second,
+    S=_allunits.siemens,
+    V=_allunits.volt,
+    A=_allunits.amp,
+    F=_allunits.farad,
+    Ohm=_allunits.ohm,
+)
 _NUMBER = re.compile(r"^\s*([+-]?(?:inf|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))\s*(.*?)\s*$")
 
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_protocol_result", "PLOTTERS"]
+__all__ = ["plot_protocol_result", "plot_network_result", "PLOTTERS"]
 
 _MODEL = {"color": "black", "marker": "o", "lw": 1.5}
 _DATA = {"fmt": "s", "capsize": 3, "ms": 5, "lw": 1.0}
@@ -140,5 +140,40 @@ PLOTTERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
 def plot_protocol_result(record: Mapping[str, Any]) -> Any:
     """Figure of a protocol result record (see module doc)."""
     figure = PLOTTERS[record["protocol"]](record)
+    figure.tight_layout()
+    return figure
+
+
+def plot_network_result(
+    weights: Mapping[str, np.ndarray],
+    spikes: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    states: Mapping[str, Mapping[str, np.ndarray]],
+    title: str = "",
+) -> Any:
+    """Standard figure of a network run: weight histograms, spike rasters, recorded traces."""
+    panels = [("weights", k) for k in weights] + [("spikes", k) for k in spikes]
+    panels += [("state", (owner, v)) for owner, rec in states.items() for v in rec if v != "t"]
+    if not panels:
+        panels = [("empty", "")]
+    columns = min(3, len(panels))
+    rows = int(np.ceil(len(panels) / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    for axis, (kind, key) in zip(axes.ravel(), panels, strict=False):
+        if kind == "weights":
+            axis.hist(weights[key], bins=40, color="0.3")
+            axis.set(xlabel="w", ylabel="synapses", title=f"{key}: final weights")
+        elif kind == "spikes":
+            indices, times = spikes[key]
+            axis.plot(times, indices, "|", color="black", ms=3)
+            axis.set(xlabel="time (s)", ylabel="neuron", title=f"{key}: spikes")
+        elif kind == "state":
+            owner, variable = key
+            record = states[owner]
+            axis.plot(record["t"], record[variable], lw=1)
+            axis.set(xlabel="time (s)", ylabel=variable, title=f"{owner}.{variable}")
+    for axis in axes.ravel()[len(panels) :]:
+        axis.set_visible(False)
+    if title:
+        figure.suptitle(title)
     figure.tight_layout()
     return figure

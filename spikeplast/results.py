@@ -41,6 +41,8 @@ def to_jsonable(value: Any) -> Any:
     """Convert NumPy scalars/arrays and quantities into JSON-friendly values."""
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if type(value).__name__ == "Quantity" and hasattr(value, "dim"):  # Brian2, not imported here
+        return str(value)
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
