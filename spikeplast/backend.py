@@ -207,7 +207,11 @@ class Session:
             set_device("runtime")
             prefs.codegen.target = self.backend
         brian2.defaultclock.dt = self.dt
-        if self.seed is not None:
+        if self.backend == "cpp_standalone":
+            # Seeded at the start of main() from $SPIKEPLAST_SEED if set, so that a compiled
+            # project can be rerun with other seeds; same generator seeding as brian2.seed().
+            get_device().insert_code("main", _seeding_code(self.seed))
+        elif self.seed is not None:
             brian2.seed(int(self.seed))
         self._active = True
         return self
@@ -322,6 +326,34 @@ class Session:
             raise _translate_brian_error(error) from error
         finally:
             status.close()
+
+
+#: Environment variable that overrides the seed of a compiled C++ project.
+SEED_VARIABLE = "SPIKEPLAST_SEED"
+
+
+def _seeding_code(seed: int | None) -> str:
+    default = "" if seed is None else f"{int(seed)}UL"
+    fallback = (
+        "for (size_t _i = 0; _i < brian::_random_generators.size(); _i++) "
+        "brian::_random_generators[_i].seed();"
+        if seed is None
+        else "_spikeplast_seed = " + default + "; _spikeplast_seeded = true;"
+    )
+    return f"""{{
+    unsigned long _spikeplast_seed = 0;
+    bool _spikeplast_seeded = false;
+    const char* _spikeplast_seed_text = getenv("{SEED_VARIABLE}");
+    if (_spikeplast_seed_text != NULL) {{
+        _spikeplast_seed = strtoul(_spikeplast_seed_text, NULL, 10);
+        _spikeplast_seeded = true;
+    }} else {{
+        {fallback}
+    }}
+    if (_spikeplast_seeded)
+        for (size_t _i = 0; _i < brian::_random_generators.size(); _i++)
+            brian::_random_generators[_i].seed(_spikeplast_seed + _i);
+}}"""
 
 
 def _translate_brian_error(error: Exception) -> Exception:

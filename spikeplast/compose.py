@@ -106,6 +106,9 @@ class Projection:
     modulator
         Population whose spikes act as the third factor of a three-factor rule (e.g. dopamine
         neurons); every spike runs the rule's ``on_modulator`` code on all synapses.
+    runtime_parameters
+        Rule constants to declare as shared synaptic variables instead of compiled-in constants,
+        so that compiled backends can change them between runs without recompiling.
     """
 
     name: str
@@ -119,6 +122,7 @@ class Projection:
     delay: Quantity | None = None
     plastic: bool = True
     modulator: str | None = None
+    runtime_parameters: tuple[str, ...] = ()
 
 
 @dataclass
@@ -429,6 +433,32 @@ def _set_initial(obj: Any, values: Mapping[str, Any], owner: str) -> None:
             ) from None
 
 
+_BASE_UNITS = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
+
+
+def unit_expression(value: Any) -> str:
+    """Brian2 equation unit of a value: ``"1"``, ``"second"``, ``"metre**2*kilogram*..."``."""
+    dimensions = get_dimensions(value)
+    exponents = getattr(dimensions, "_dims", ())
+    parts = [f"{base}**{float(e):g}" if e != 1 else base
+             for base, e in zip(_BASE_UNITS, exponents, strict=False) if e != 0]
+    return "*".join(parts) if parts else "1"
+
+
+def _promote(projection: Projection, namespace: dict[str, Any]) -> dict[str, Any]:
+    """Move `projection.runtime_parameters` out of the namespace; return their values."""
+    promoted = {}
+    for name in projection.runtime_parameters:
+        if name not in namespace:
+            raise ConfigurationError(
+                f"projection {projection.name!r}: {name!r} is not a constant of its rule's code, "
+                "so it cannot change without rebuilding (constants: "
+                f"{', '.join(sorted(namespace))})"
+            )
+        promoted[name] = namespace.pop(name)
+    return promoted
+
+
 def _scheduled_code(
     projection: Projection,
     contribution: Contribution,
@@ -563,6 +593,9 @@ def build(
         model = "w : 1\n"
         if projection.rule is not None:
             model += "plastic : 1 (shared)\n" + contribution.model
+        promoted = _promote(projection, namespace)
+        model += "".join(f"{name} : {unit_expression(value)} (shared, constant)\n"
+                         for name, value in promoted.items())
         delay: Any = None
         if projection.delay is not None and float(projection.delay) > 0 and transmit:
             # Plasticity runs on somatic spike times; only transmission is delayed.
@@ -582,6 +615,7 @@ def build(
         )
         _connect(synapse, projection.connect, projection.name)
         _set_initial(synapse, {"w": projection.w_init}, projection.name)
+        _set_initial(synapse, promoted, projection.name)
         _set_initial(synapse, dict(contribution.init), projection.name)
         names[(projection.name, "w")] = f"{projection.name}.w"
         for variable in _variables_of(contribution.model) | set(contribution.probeable):

@@ -91,3 +91,15 @@ def test_same_seed_same_spikes_and_weights(backend):
     np.testing.assert_array_equal(spikes_a, spikes_b)
     np.testing.assert_array_equal(weights_a, weights_b)
     assert spikes_a.size != spikes_c.size or not np.array_equal(spikes_a, spikes_c)
+
+
+def test_same_seed_same_spikes_across_backends():
+    """All backends draw the same random numbers in the same order for a given seed."""
+    from spikeplast.backend import available_backends
+
+    runs = {backend: _poisson_network(backend, seed=5) for backend in available_backends()
+            if backend in ("numpy", "cython", "cpp_standalone")}
+    spikes, weights = runs.pop("numpy")
+    for backend, (other_spikes, other_weights) in runs.items():
+        np.testing.assert_array_equal(other_spikes, spikes, err_msg=backend)
+        np.testing.assert_allclose(other_weights, weights, rtol=1e-12, err_msg=backend)
