@@ -21,6 +21,7 @@ device and preferences on exit.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -194,6 +195,10 @@ class Session:
         if not (isinstance(self.dt, Quantity) and float(self.dt) > 0):
             raise ConfigurationError(f"dt must be a positive time, got {self.dt!r}")
         self._saved_target = prefs.codegen.target
+        # Objects of earlier sessions that are only kept alive by reference cycles still hold
+        # their Brian2 names; new objects would get suffixed names (..._1) and so different
+        # generated code, defeating compile caches.
+        gc.collect()
         if self.standalone:
             if self.build_dir is None:
                 root = cache_root() / "runs"

@@ -440,8 +440,11 @@ def unit_expression(value: Any) -> str:
     """Brian2 equation unit of a value: ``"1"``, ``"second"``, ``"metre**2*kilogram*..."``."""
     dimensions = get_dimensions(value)
     exponents = getattr(dimensions, "_dims", ())
-    parts = [f"{base}**{float(e):g}" if e != 1 else base
-             for base, e in zip(_BASE_UNITS, exponents, strict=False) if e != 0]
+    parts = [
+        f"{base}**{float(e):g}" if e != 1 else base
+        for base, e in zip(_BASE_UNITS, exponents, strict=False)
+        if e != 0
+    ]
     return "*".join(parts) if parts else "1"
 
 
@@ -594,8 +597,10 @@ def build(
         if projection.rule is not None:
             model += "plastic : 1 (shared)\n" + contribution.model
         promoted = _promote(projection, namespace)
-        model += "".join(f"{name} : {unit_expression(value)} (shared, constant)\n"
-                         for name, value in promoted.items())
+        model += "".join(
+            f"{name} : {unit_expression(value)} (shared, constant)\n"
+            for name, value in promoted.items()
+        )
         delay: Any = None
         if projection.delay is not None and float(projection.delay) > 0 and transmit:
             # Plasticity runs on somatic spike times; only transmission is delayed.

@@ -97,8 +97,11 @@ def test_same_seed_same_spikes_across_backends():
     """All backends draw the same random numbers in the same order for a given seed."""
     from spikeplast.backend import available_backends
 
-    runs = {backend: _poisson_network(backend, seed=5) for backend in available_backends()
-            if backend in ("numpy", "cython", "cpp_standalone")}
+    runs = {
+        backend: _poisson_network(backend, seed=5)
+        for backend in available_backends()
+        if backend in ("numpy", "cython", "cpp_standalone")
+    }
     spikes, weights = runs.pop("numpy")
     for backend, (other_spikes, other_weights) in runs.items():
         np.testing.assert_array_equal(other_spikes, spikes, err_msg=backend)
