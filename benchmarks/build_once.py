@@ -33,7 +33,7 @@ def points(n: int) -> list[dict]:
     amplitudes = np.linspace(0.005, 0.02, n)[::-1]
     return [
         {"populations.inputs.rate": f"{r:g} Hz", "projections.ff.rule_parameters.A_plus": float(a)}
-        for r, a in zip(rates, amplitudes)
+        for r, a in zip(rates, amplitudes, strict=True)
     ]
 
 
