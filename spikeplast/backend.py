@@ -155,6 +155,9 @@ class Session:
         exit unless `keep_build` is true.
     progress
         Show a progress bar while running.
+    trace_storage
+        ``"clock"`` (default) or ``"event"`` storage of neuron-side traces (see
+        :mod:`spikeplast.needs`).
 
     Examples
     --------
@@ -172,11 +175,13 @@ class Session:
         build_dir: str | os.PathLike | None = None,
         keep_build: bool = False,
         progress: bool = False,
+        trace_storage: str = "clock",
     ):
         self.backend = check_backend(backend)
         self.dt = dt
         self.seed = seed
         self.progress = progress
+        self.trace_storage = trace_storage
         self.keep_build = keep_build or build_dir is not None
         self.build_dir = Path(build_dir) if build_dir is not None else None
         self.built: Built | None = None
@@ -236,7 +241,7 @@ class Session:
         if not self._active:
             raise BackendError("Session.build must be called inside 'with Session(...)'")
         start = time.perf_counter()
-        self.built = build(populations, projections, dt=self.dt)
+        self.built = build(populations, projections, dt=self.dt, trace_storage=self.trace_storage)
         self.timings["compose"] = time.perf_counter() - start
         return self.built
 

@@ -26,7 +26,7 @@ from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from .errors import ConfigurationError, SimulationError, UnknownNameError, suggest
-from .needs import TRACE_TIME, Need
+from .needs import STORAGES, TRACE_TIME, Need
 from .neurons import NeuronModel, SpikeTrains
 from .params import format_quantity
 from .rule import RESERVED_SYNAPSE_NAMES, Contribution, Rule, RuleContext
@@ -500,6 +500,7 @@ def build(
     populations: Sequence[Population],
     projections: Sequence[Projection],
     dt: Quantity,
+    trace_storage: str = "clock",
 ) -> Built:
     """Create the Brian2 objects of a network (inside an active backend session).
 
@@ -509,7 +510,13 @@ def build(
         The network specification.
     dt
         Simulation time step (spike trains are checked against it).
+    trace_storage
+        ``"clock"`` or ``"event"``: how neuron-side traces are stored (see :mod:`.needs`).
     """
+    if trace_storage not in STORAGES:
+        raise ConfigurationError(
+            f"trace_storage must be one of {', '.join(STORAGES)}, got {trace_storage!r}"
+        )
     names_seen: set[str] = set()
     by_name: dict[str, Population] = {}
     for population in populations:
@@ -552,6 +559,7 @@ def build(
             by_name[projection.post].model,
             by_name[projection.modulator].model if projection.modulator else None,
             rule_kind=projection.rule.kind,
+            trace_storage=trace_storage,
         )
         contribution = projection.rule.contribute(ctx)
         plans[projection.pre].add(ctx.pre_needs)
@@ -580,6 +588,10 @@ def build(
             names[(name, need.variable_name())] = f"{name}.{need.variable_name()}"
             if need.initial_value() is not None:
                 _set_initial(group, {need.variable_name(): need.initial_value()}, name)
+        every_step = "\n".join(filter(None, (n.group_every_step() for n in plan.needs.values())))
+        if every_step:
+            # before everything else in the step, so synaptic code sees values at time t
+            group.run_regularly(every_step, when="start", order=-100, name=f"{name}_traces")
         groups[name] = group
 
     synapses: dict[str, Synapses] = {}

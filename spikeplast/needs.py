@@ -7,11 +7,18 @@ hands back a :class:`TraceRef` whose attributes are expressions to use in synapt
 
 Trace semantics
 ---------------
-A trace is stored event-driven: its value just after the neuron's last spike and the time of that
-spike (one ``t_trace`` variable per group, shared by all its traces). Reading it decays the stored
-value in closed form, ``x * exp(-(t - t_trace)/tau)``, so it is exact on any time step and costs
-nothing between spikes. Traces jump in the group's reset, i.e. *after* all synaptic pathways of a
-time step have run. Hence in synaptic code:
+A trace is stored in one of two ways (chosen for the whole network, ``storage``):
+
+* ``"clock"`` (default): the trace decays by the exact factor ``exp(-dt/tau)`` at the start of
+  every time step, for every neuron; synaptic code reads it with a plain load. Best for networks,
+  where many synapses read each trace.
+* ``"event"``: the value just after the neuron's last spike and the time of that spike are stored
+  (one ``t_trace`` variable per group); reading decays it in closed form,
+  ``x * exp(-(t - t_trace)/tau)``: nothing happens between spikes, but every read costs an
+  ``exp``. Best for few neurons over very long times.
+
+Both give the same values (to rounding). Traces jump in the group's reset, i.e. *after* all
+synaptic pathways of a time step have run. Hence in synaptic code:
 
 * :attr:`TraceRef.value` is the trace just before any spike of the current time step. Read in a
   neuron's own spike pathway, it is the value just before its own jump (``x(t - ε)``).
@@ -41,13 +48,25 @@ from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from .errors import ParameterError
 
-__all__ = ["Need", "Trace", "TraceRef", "Lowpass", "LowpassRef", "TRACE_TIME", "INTERACTIONS"]
+__all__ = [
+    "Need",
+    "Trace",
+    "TraceRef",
+    "Lowpass",
+    "LowpassRef",
+    "TRACE_TIME",
+    "INTERACTIONS",
+    "STORAGES",
+]
 
 #: Group variable holding the time of the last trace update (the last spike).
 TRACE_TIME = "t_trace"
 
 #: Spike-interaction schemes of a trace.
 INTERACTIONS = ("all-to-all", "nearest")
+
+#: How traces are stored and decayed (see module doc).
+STORAGES = ("clock", "event")
 
 
 def _tag(tau: Quantity) -> str:
@@ -70,6 +89,10 @@ class Need:
     def initial_value(self) -> str | None:
         """Expression the group variable starts at (``None``: zero)."""
         return None
+
+    def group_every_step(self) -> str:
+        """Statements run for every neuron at the start of each time step (before anything)."""
+        return ""
 
     def key(self) -> tuple:
         raise NotImplementedError
@@ -106,11 +129,14 @@ class Trace(Need):
 
     tau: Quantity
     interaction: str = "all-to-all"
+    storage: str = "clock"
 
-    uses_trace_time: ClassVar[bool] = True
+    @property
+    def uses_trace_time(self) -> bool:  # type: ignore[override]
+        return self.storage == "event"
 
     def key(self) -> tuple:
-        return ("trace", self.interaction, round(float(self.tau / second), 15))
+        return ("trace", self.interaction, round(float(self.tau / second), 15), self.storage)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Trace) and self.key() == other.key()
@@ -129,6 +155,8 @@ class Trace(Need):
             raise ParameterError(
                 f"trace interaction must be one of {INTERACTIONS}, got {self.interaction!r}"
             )
+        if self.storage not in STORAGES:
+            raise ParameterError(f"trace storage must be one of {STORAGES}, got {self.storage!r}")
 
     def variable_name(self) -> str:
         scheme = "aa" if self.interaction == "all-to-all" else "nn"
@@ -144,7 +172,14 @@ class Trace(Need):
         name = self.variable_name()
         if self.interaction == "nearest":
             return f"{name} = 1"
+        if self.storage == "clock":
+            return f"{name} += 1"
         return f"{name} = {name}*exp(-(t - {TRACE_TIME})/{self.tau_name()}) + 1"
+
+    def group_every_step(self) -> str:
+        if self.storage != "clock":
+            return ""
+        return f"{self.variable_name()} = {self.variable_name()}*exp(-dt/{self.tau_name()})"
 
     def group_namespace(self) -> dict:
         return {self.tau_name(): self.tau}
@@ -169,6 +204,8 @@ class TraceRef:
     def value(self) -> str:
         """Trace value just before any spike of the current time step."""
         s = self.side
+        if self.need.storage == "clock":
+            return f"{self.name}_{s}"
         return f"({self.name}_{s}*exp(-(t - {TRACE_TIME}_{s})/{self.need.tau_name()}))"
 
     @property
@@ -236,6 +273,9 @@ class Lowpass(Need):
 
     def __hash__(self) -> int:
         return hash(self.key())
+
+    def group_every_step(self) -> str:
+        return ""
 
     @property
     def linear(self) -> bool:  # type: ignore[override]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import ConfigurationError, ParameterError
-from .needs import Need
+from .needs import Need, Trace
 from .params import Params, param
 
 if TYPE_CHECKING:
@@ -129,17 +129,21 @@ class RuleContext:
         post_model: NeuronModel,
         modulator_model: NeuronModel | None = None,
         rule_kind: str = "",
+        trace_storage: str = "clock",
     ):
         self.projection = projection
         self.pre_model = pre_model
         self.post_model = post_model
         self.modulator_model = modulator_model
         self.rule_kind = rule_kind
+        self.trace_storage = trace_storage
         self.pre_needs: dict[tuple, Need] = {}
         self.post_needs: dict[tuple, Need] = {}
         self.namespace: dict[str, Any] = {}
 
     def _request(self, need: Need, side: str) -> Any:
+        if isinstance(need, Trace) and need.storage != self.trace_storage:
+            need = dataclasses.replace(need, storage=self.trace_storage)
         need.validate()
         if need.capability is not None:
             self.require(side, need.capability, self.rule_kind or "this rule")

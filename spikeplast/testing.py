@@ -95,13 +95,14 @@ def simulate_rules_on_trains(
     dt: Quantity = 0.1 * ms,
     w0: float = 1.0,
     seed: int = 1,
+    trace_storage: str = "clock",
 ) -> dict[str, np.ndarray]:
     """Run each rule on synapses ``pre_k -> post_k``; return weights per step, ``(steps, k)``."""
     if len(pre_trains) != len(post_trains):
         raise ValueError("need as many presynaptic as postsynaptic trains")
     last = max((float(t[-1]) for t in [*pre_trains, *post_trains] if len(t)), default=0.0)
     duration = last + 2 * float(dt / second)
-    with Session(backend, dt=dt, seed=seed) as session:
+    with Session(backend, dt=dt, seed=seed, trace_storage=trace_storage) as session:
         built = session.build(
             [
                 Population("pre", SpikeTrains(pre_trains)),
@@ -182,6 +183,7 @@ def check_against_reference(
     dt: Quantity = 0.1 * ms,
     w0: float = 1.0,
     rtol: float = 1e-9,
+    trace_storage: str = "clock",
 ) -> list[AgreementReport]:
     """Run `rules` on `backend` and assert agreement with the references to `rtol`.
 
@@ -193,7 +195,9 @@ def check_against_reference(
         rng = np.random.default_rng(12345)
         pre_trains = pre_trains + random_trains(rng, 8, 30.0, 2.0, dt_s)
         post_trains = post_trains + random_trains(rng, 8, 30.0, 2.0, dt_s)
-    weights = simulate_rules_on_trains(rules, pre_trains, post_trains, backend, dt, w0)
+    weights = simulate_rules_on_trains(
+        rules, pre_trains, post_trains, backend, dt, w0, trace_storage=trace_storage
+    )
     reports = [
         compare_with_reference(name, rule, pre_trains, post_trains, weights[name], dt_s, w0)
         for name, rule in rules.items()

@@ -39,3 +39,12 @@ def all_rule_variants() -> dict:
 def test_all_rules_match_reference(backend):
     reports = check_against_reference(all_rule_variants(), backend, rtol=RTOL)
     assert all(report.compared_points > 500 for report in reports)
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("backend_name", ["numpy", "cpp_standalone"])
+def test_all_rules_match_reference_with_event_driven_traces(backend_name):
+    reports = check_against_reference(
+        all_rule_variants(), backend_name, rtol=RTOL, trace_storage="event"
+    )
+    assert all(report.compared_points > 500 for report in reports)
