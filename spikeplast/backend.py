@@ -332,6 +332,10 @@ class Session:
                 status("running")
                 device.run(directory=str(self.build_dir), with_output=False)
                 self.timings["run"] = time.perf_counter() - compiled
+                # time spent in the network's run loop (without setup and synapse creation)
+                last_run = getattr(device, "_last_run_time", None)
+                if last_run is not None:
+                    self.timings["network_run"] = float(last_run)
         except Exception as error:
             raise _translate_brian_error(error) from error
         finally:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses
+from brian2 import Network, NeuronGroup, PoissonInput, SpikeMonitor, StateMonitor, Synapses
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from .errors import ConfigurationError, SimulationError, UnknownNameError, suggest
@@ -31,12 +31,28 @@ from .neurons import NeuronModel, SpikeTrains
 from .params import format_quantity
 from .rule import RESERVED_SYNAPSE_NAMES, Contribution, Rule, RuleContext
 
-__all__ = ["Population", "Projection", "Built", "build", "DEFAULT_RUNAWAY_LIMIT"]
+__all__ = ["Population", "PoissonDrive", "Projection", "Built", "build", "DEFAULT_RUNAWAY_LIMIT"]
 
 #: |w| above which an unbounded weight counts as having run away.
 DEFAULT_RUNAWAY_LIMIT = 1e4
 
 _BRIAN_RESERVED = {"t", "dt", "i", "j", "N", "xi", "lastspike", "not_refractory", "network"}
+
+
+@dataclass(frozen=True)
+class PoissonDrive:
+    """External Poisson input onto a receptor of every neuron of a population.
+
+    Equivalent to `n` independent Poisson sources at `rate`, each adding `weight` (in the
+    receptor's unit, e.g. ``0.1*mV`` for delta synapses or ``1*nS``) at each spike; drawn as one
+    binomial number per neuron and step (Brian2's ``PoissonInput``), which is far cheaper than
+    simulating the sources.
+    """
+
+    n: int
+    rate: Quantity
+    weight: Quantity
+    receptor: str = "exc"
 
 
 @dataclass(frozen=True)
@@ -53,12 +69,15 @@ class Population:
         Number of neurons (implied by :class:`SpikeTrains`).
     init
         Initial values overriding the model's (``{"v": -65*mV}``, strings allowed).
+    drives
+        External Poisson inputs (:class:`PoissonDrive`).
     """
 
     name: str
     model: NeuronModel
     n: int | None = None
     init: Mapping[str, Any] = field(default_factory=dict)
+    drives: tuple[PoissonDrive, ...] = ()
 
     def size(self) -> int:
         implied = self.model.size()
@@ -389,7 +408,8 @@ def _transmission(projection: Projection, post_model: NeuronModel) -> str:
             f"for receptor {receptor!r} of {type(post_model).__name__} ({post_model.synapse} "
             f"synapses), got {format_quantity(scale) if scale is not None else 'nothing'}"
         )
-    return f"{target.variable}_post += w*weight_scale"
+    operator = "+=" if target.sign > 0 else "-="
+    return f"{target.variable}_post {operator} w*weight_scale"
 
 
 def _check_names(
@@ -460,6 +480,28 @@ def _promote(projection: Projection, namespace: dict[str, Any]) -> dict[str, Any
             )
         promoted[name] = namespace.pop(name)
     return promoted
+
+
+def _drives(population: Population, group: NeuronGroup) -> list[Any]:
+    receptors = population.model.receptors()
+    inputs = []
+    for index, drive in enumerate(population.drives):
+        where = f"population {population.name!r}, drive {index}"
+        if drive.receptor not in receptors:
+            raise ConfigurationError(
+                f"{where}: unknown receptor {drive.receptor!r}.{suggest(drive.receptor, receptors)}"
+            )
+        target = receptors[drive.receptor]
+        if get_dimensions(drive.weight) is not get_dimensions(target.unit):
+            raise ConfigurationError(
+                f"{where}: weight must have the unit of {target.unit}, got "
+                f"{format_quantity(drive.weight)}"
+            )
+        if not (int(drive.n) == drive.n and drive.n >= 1) or not float(drive.rate) >= 0:
+            raise ConfigurationError(f"{where}: n must be >= 1 and rate >= 0")
+        inputs.append(PoissonInput(group, target.variable, int(drive.n), drive.rate,
+                                   weight=drive.weight * target.sign))
+    return inputs
 
 
 def _scheduled_code(
@@ -568,6 +610,7 @@ def build(
 
     names: dict[tuple[str, str], str] = {}
     groups: dict[str, NeuronGroup] = {}
+    extra_objects: list[Any] = []
     for name, plan in plans.items():
         population = plan.population
         model = population.model
@@ -593,10 +636,10 @@ def build(
             # before everything else in the step, so synaptic code sees values at time t
             group.run_regularly(every_step, when="start", order=-100, name=f"{name}_traces")
         groups[name] = group
+        extra_objects += _drives(population, group)
 
     synapses: dict[str, Synapses] = {}
     rules: dict[str, Rule] = {}
-    extra_objects: list[Any] = []
     for projection in projections:
         pre, post = groups[projection.pre], groups[projection.post]
         transmit = _transmission(projection, by_name[projection.post].model)

@@ -50,7 +50,7 @@ from brian2 import second
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from .backend import Session
-from .compose import Built, Population, Projection
+from .compose import Built, PoissonDrive, Population, Projection
 from .errors import ConfigurationError, ParameterError, UnknownNameError, suggest
 from .neurons import PoissonSource, SpikeTrains, get_neuron
 from .params import parse_quantity
@@ -79,7 +79,7 @@ _TOP_KEYS = {
     "projections",
     "record",
 }
-_POPULATION_KEYS = {"model", "n", "rate", "trains_ms", "parameters", "init"}
+_POPULATION_KEYS = {"model", "n", "rate", "trains_ms", "parameters", "init", "drives"}
 _PROJECTION_KEYS = {
     "pre",
     "post",
@@ -167,7 +167,21 @@ def _population(name: str, table: Mapping[str, Any], where: str) -> Population:
         else v
         for k, v in dict(table.get("init", {})).items()
     }
-    return Population(name, model, n=int(n) if n is not None else None, init=init)
+    drives = []
+    for index, drive in enumerate(table.get("drives", [])):
+        context = f"{where}.drives[{index}]"
+        _check_keys(drive, {"n", "rate", "weight", "receptor"}, context)
+        missing = [k for k in ("n", "rate", "weight") if k not in drive]
+        if missing:
+            raise ConfigurationError(f"{context}: give {', '.join(missing)}")
+        drives.append(PoissonDrive(
+            n=int(drive["n"]),
+            rate=_quantity(drive["rate"], f"{context}.rate", 1 / second),
+            weight=_quantity(drive["weight"], f"{context}.weight"),
+            receptor=str(drive.get("receptor", "exc")),
+        ))
+    return Population(name, model, n=int(n) if n is not None else None, init=init,
+                      drives=tuple(drives))
 
 
 def _projection(name: str, table: Mapping[str, Any], where: str) -> Projection:

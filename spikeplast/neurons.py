@@ -50,10 +50,14 @@ class Receptor:
         Group variable a presynaptic spike increments (``g_exc``, ``I_inh``).
     unit
         Unit of the increment; a projection's ``weight_scale`` must have it.
+    sign
+        ``+1`` or ``-1``: whether a spike adds or subtracts ``w * weight_scale`` (delta synapses
+        subtract inhibitory input from ``v``; other receptors carry the sign in the equations).
     """
 
     variable: str
     unit: Any
+    sign: int = 1
 
 
 class NeuronModel(Params):
@@ -100,14 +104,16 @@ class NeuronModel(Params):
 # --------------------------------------------------------------------------------------------
 # Integrate-and-fire neurons
 # --------------------------------------------------------------------------------------------
-_SYNAPSE_TYPES = ("conductance", "current")
+_SYNAPSE_TYPES = ("conductance", "current", "delta")
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class _SynapticInputs(NeuronModel):
     """Receptor parameters shared by LIF and AdEx."""
 
-    synapse: str = option("conductance", _SYNAPSE_TYPES, "conductance- or current-based synapses")
+    synapse: str = option(
+        "conductance", _SYNAPSE_TYPES, "conductance, current (exponential) or delta (v jumps)"
+    )
     tau_exc: Quantity = param(5 * ms, ms, "decay time constant of excitatory input", positive=True)
     tau_inh: Quantity = param(10 * ms, ms, "decay time constant of inhibitory input", positive=True)
     E_exc: Quantity = param(0 * mV, mV, "excitatory reversal potential (conductance synapses)")
@@ -119,16 +125,22 @@ class _SynapticInputs(NeuronModel):
     def receptors(self) -> dict[str, Receptor]:
         if self.synapse == "conductance":
             return {"exc": Receptor("g_exc", siemens), "inh": Receptor("g_inh", siemens)}
+        if self.synapse == "delta":
+            return {"exc": Receptor("v", volt), "inh": Receptor("v", volt, sign=-1)}
         return {"exc": Receptor("I_exc", amp), "inh": Receptor("I_inh", amp)}
 
     def _input_current(self) -> str:
         if self.synapse == "conductance":
             return "g_exc*(E_exc - v) + g_inh*(E_inh - v)"
+        if self.synapse == "delta":
+            return "0*amp"
         return "I_exc - I_inh"
 
     def _input_equations(self) -> str:
         if self.synapse == "conductance":
             return "dg_exc/dt = -g_exc/tau_exc : siemens\ndg_inh/dt = -g_inh/tau_inh : siemens\n"
+        if self.synapse == "delta":
+            return ""
         return "dI_exc/dt = -I_exc/tau_exc : amp\ndI_inh/dt = -I_inh/tau_inh : amp\n"
 
     def namespace(self, name: str) -> dict[str, Any]:
@@ -173,7 +185,7 @@ class LIF(_SynapticInputs):
         return self.t_ref
 
     def method(self) -> str:
-        return "exact" if self.synapse == "current" else "euler"
+        return "euler" if self.synapse == "conductance" else "exact"
 
     def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
         return {"v": self.E_L}

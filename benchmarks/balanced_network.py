@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Benchmark: the plastic balanced network (Brunel-type, STDP on E->E) across simulators.
+
+The network (``models/networks/brunel-plastic.toml``): N LIF neurons with delta synapses
+(80 % E / 20 % I), 10 % connectivity (~10^7 synapses at N = 10,000), 1.5-ms delays, 1,000
+external Poisson inputs per neuron at 20 Hz, multiplicative pair STDP on E->E (tau 20 ms,
+lambda 0.01, alpha 2.02, w_max 0.3).
+
+Contenders (each in a fresh process, single-threaded):
+
+``spikeplast``
+    the network file through the composer, cpp_standalone (neuron-side clock-driven traces,
+    only ``w`` per synapse, plasticity on somatic spike times).
+``spikeplast-event``
+    the same with event-driven trace storage.
+``brian2-same``
+    the same model written by hand in Brian2 (what the composer should generate): measures the
+    composer's overhead (goal <= 1.1x).
+``brian2-plain``
+    the model as people write it in Brian2 (per-synapse event-driven ``Apre``/``Apost``, one
+    delayed pathway; Brian's STDP example style): the speed goal is >= 2.8x faster.
+``nest``
+    NEST 3 (``iaf_psc_delta``, ``stdp_synapse`` with mu = 1, ``poisson_generator``), if
+    installed.
+
+Reported per contender: compile/build time, time in the network's run loop per biological second,
+total wall time, peak memory, E firing rate, mean E->E weight change, and synaptic events per
+second. The models agree in statistics (rates within a few Hz), not spike for spike (NEST's
+delays are dendritic, random streams differ).
+
+Usage: ``python benchmarks/balanced_network.py [--size 10000] [--duration 1] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# --------------------------------------------------------------------------------------------
+# contenders (each runs as `python balanced_network.py --contender NAME --size N ...`)
+# --------------------------------------------------------------------------------------------
+
+
+def _spikeplast(size: int, duration: float, storage: str, seed: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from spikeplast.backend import Session
+    from spikeplast.netspec import build_network, load_network
+
+    spec = load_network("brunel-plastic", _size_overrides(size, duration))
+    started = time.perf_counter()
+    with Session("cpp_standalone", dt=spec.dt, seed=seed, trace_storage=storage) as session:
+        built, monitors = build_network(session, spec)
+        session.run(spec.duration)
+        indices = monitors["spikes:E"].i[:]
+        weights = built.weights("EE")
+        timings = dict(session.timings)
+    return {
+        "build_s": timings.get("build", 0.0),
+        "network_run_s": timings.get("network_run", timings.get("run", 0.0)),
+        "wall_s": time.perf_counter() - started,
+        "e_spikes": int(len(indices)),
+        "ee_weight_mean": float(weights.mean()),
+        "ee_synapses": int(weights.size),
+    }
+
+
+def _size_overrides(size: int, duration: float) -> dict:
+    return {"populations.E.n": int(0.8 * size), "populations.I.n": size - int(0.8 * size),
+            "run.duration": f"{duration} s"}
+
+
+def _brian2(size: int, duration: float, layout: str, seed: int) -> dict:
+    from brian2 import (
+        Hz, Network, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, defaultclock, device,
+        ms, mV, seed as brian_seed, set_device,
+    )
+
+    directory = tempfile.mkdtemp(prefix=f"brian2_{layout}_")
+    set_device("cpp_standalone", directory=directory, build_on_run=False)
+    defaultclock.dt = 0.1 * ms
+    brian_seed(seed)
+    n_e = int(0.8 * size)
+    n_i = size - n_e
+    namespace = {"tau_m": 20 * ms, "V_th": 20 * mV, "V_reset": 0 * mV, "taupre": 20 * ms,
+                 "taupost": 20 * ms, "lbda": 0.01, "alpha": 2.02, "wmax": 0.3}
+    neuron_eqs = "dv/dt = -v/tau_m : volt (unless refractory)\n"
+    if layout == "same":  # neuron-side traces, decayed every step, as the composer builds them
+        neuron_eqs += "x : 1\ny : 1\n"
+    groups = []
+    for name, n in (("E", n_e), ("I", n_i)):
+        reset = "v = V_reset" + ("\nx += 1\ny += 1" if layout == "same" and name == "E" else "")
+        group = NeuronGroup(n, neuron_eqs, threshold="v > V_th", reset=reset,
+                            refractory=2 * ms, method="exact", namespace=namespace, name=name)
+        group.v = 0 * mV
+        groups.append(group)
+    e_group, i_group = groups
+    objects = [*groups]
+    if layout == "same":
+        e_group.run_regularly("x = x*exp(-dt/taupre)\ny = y*exp(-dt/taupost)", when="start",
+                              order=-100)
+        ee = Synapses(
+            e_group, e_group, "w : 1\nplastic : 1 (shared)",
+            on_pre={"pre": "w = clip(w - plastic*lbda*alpha*(w - 0)*y_post, 0, wmax)",
+                    "transmit": "v_post += w*mV"},
+            on_post="w = clip(w + plastic*lbda*(wmax - w)*(x_pre + int(lastspike_pre == t)), "
+                    "0, wmax)",
+            delay={"transmit": 1.5 * ms}, namespace=namespace, name="EE")
+    else:  # plain Brian2: per-synapse event-driven traces, one delayed pathway
+        ee = Synapses(
+            e_group, e_group,
+            "w : 1\ndApre/dt = -Apre/taupre : 1 (event-driven)\n"
+            "dApost/dt = -Apost/taupost : 1 (event-driven)",
+            on_pre="v_post += w*mV\nApre += 1\nw = clip(w - lbda*alpha*w*Apost, 0, wmax)",
+            on_post="Apost += 1\nw = clip(w + lbda*(wmax - w)*Apre, 0, wmax)",
+            delay=1.5 * ms, namespace=namespace, name="EE")
+    ee.connect(p=0.1)
+    ee.w = 0.1
+    if layout == "same":
+        ee.plastic = 1
+    objects.append(ee)
+    for name, (pre, post, weight) in {"EI": (e_group, i_group, "0.1*mV"),
+                                      "IE": (i_group, e_group, "-0.5*mV"),
+                                      "II": (i_group, i_group, "-0.5*mV")}.items():
+        static = Synapses(pre, post, "w : volt", on_pre="v_post += w", delay=1.5 * ms, name=name)
+        static.connect(p=0.1)
+        static.w = weight
+        objects.append(static)
+    for group in groups:
+        objects.append(PoissonInput(group, "v", 1000, 20 * Hz, weight=0.1 * mV))
+    spikes = SpikeMonitor(e_group)
+    objects.append(spikes)
+    network = Network(*objects)
+    started = time.perf_counter()
+    network.run(duration * 1000 * ms)
+    device.build(directory=directory, compile=True, run=True, with_output=False)
+    return {
+        "build_s": float(device.timers["compile"]["make"] or 0.0),
+        "network_run_s": float(device._last_run_time),
+        "wall_s": time.perf_counter() - started,
+        "e_spikes": int(len(spikes.i[:])),
+        "ee_weight_mean": float(ee.w[:].mean()),
+        "ee_synapses": int(len(ee.w[:])),
+    }
+
+
+def _nest(size: int, duration: float, seed: int) -> dict:
+    import nest
+
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.resolution = 0.1
+    nest.local_num_threads = 1
+    nest.rng_seed = seed + 1
+    n_e = int(0.8 * size)
+    n_i = size - n_e
+    params = {"C_m": 250.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 0.0,
+              "V_m": 0.0, "V_th": 20.0, "tau_minus": 20.0}
+    started = time.perf_counter()
+    e_group = nest.Create("iaf_psc_delta", n_e, params=params)
+    i_group = nest.Create("iaf_psc_delta", n_i, params=params)
+    noise = nest.Create("poisson_generator", params={"rate": 1000 * 20.0})
+    nest.CopyModel("stdp_synapse", "ee_stdp", {"tau_plus": 20.0, "lambda": 0.01, "alpha": 2.02,
+                                              "mu_plus": 1.0, "mu_minus": 1.0, "Wmax": 0.3})
+    pairwise = {"rule": "pairwise_bernoulli", "p": 0.1}
+    nest.Connect(e_group, e_group, pairwise, {"synapse_model": "ee_stdp", "weight": 0.1,
+                                              "delay": 1.5})
+    nest.Connect(e_group, i_group, pairwise, {"weight": 0.1, "delay": 1.5})
+    nest.Connect(i_group, e_group + i_group, pairwise, {"weight": -0.5, "delay": 1.5})
+    nest.Connect(noise, e_group + i_group, syn_spec={"weight": 0.1, "delay": 1.5})
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(e_group, recorder)
+    built = time.perf_counter()
+    nest.Simulate(duration * 1000.0)
+    simulated = time.perf_counter()
+    weights = nest.GetConnections(e_group, e_group).get("weight")
+    return {
+        "build_s": built - started,
+        "network_run_s": simulated - built,
+        "wall_s": simulated - started,
+        "e_spikes": int(recorder.n_events),
+        "ee_weight_mean": float(sum(weights) / len(weights)),
+        "ee_synapses": len(weights),
+    }
+
+
+CONTENDERS = {
+    "spikeplast": lambda n, d, s: _spikeplast(n, d, "clock", s),
+    "spikeplast-event": lambda n, d, s: _spikeplast(n, d, "event", s),
+    "brian2-same": lambda n, d, s: _brian2(n, d, "same", s),
+    "brian2-plain": lambda n, d, s: _brian2(n, d, "plain", s),
+    "nest": _nest,
+}
+
+
+def _available(name: str) -> bool:
+    if name != "nest":
+        return True
+    try:
+        import nest  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_contender(name: str, size: int, duration: float, seed: int) -> dict:
+    """Run one contender in a fresh process; return its measurements (with peak memory)."""
+    completed = subprocess.run(
+        [sys.executable, __file__, "--contender", name, "--size", str(size), "--duration",
+         str(duration), "--seed", str(seed)],
+        capture_output=True, text=True,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10000)
+    parser.add_argument("--duration", type=float, default=1.0, help="biological seconds")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="1,000 neurons, 0.1 s")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--contender", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.contender:
+        result = CONTENDERS[args.contender](args.size, args.duration, args.seed)
+        result["peak_rss_mb"] = max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        ) / 1024
+        print(json.dumps(result))
+        return 0
+    size, duration = (1000, 0.1) if args.quick else (args.size, args.duration)
+    names = [n for n in args.contenders.split(",") if n and _available(n)]
+    results: dict[str, list[dict]] = {}
+    for _ in range(args.repeats):
+        for name in names:  # interleaved, so that drifts of the machine hit every contender
+            results.setdefault(name, []).append(run_contender(name, size, duration, args.seed))
+            print(f"{name}: {results[name][-1]}", file=sys.stderr)
+
+    def median(name: str, key: str) -> float:
+        values = sorted(r[key] for r in results[name])
+        return values[len(values) // 2]
+
+    baseline = "brian2-plain" if "brian2-plain" in results else names[0]
+    print(f"\nPlastic balanced network: {size} neurons, {duration:g} s, dt 0.1 ms, 1 thread "
+          f"(median of {args.repeats})")
+    print(f"{'contender':<18} {'build (s)':>9} {'run/bio s':>10} {'peak MB':>8} {'E rate':>7} "
+          f"{'<w_EE>':>7} {'ev/s':>9} {'vs ' + baseline:>17}")
+    for name in names:
+        run_per_bio = median(name, "network_run_s") / duration
+        rate = median(name, "e_spikes") / (0.8 * size) / duration
+        synapses = median(name, "ee_synapses")
+        # pre-side plus post-side plastic updates, plus static transmission events
+        events = rate * 0.8 * size * (2 * synapses / (0.8 * size)) + rate * size * 0.1 * size
+        print(f"{name:<18} {median(name, 'build_s'):9.1f} {run_per_bio:10.2f} "
+              f"{median(name, 'peak_rss_mb'):8.0f} {rate:7.1f} {median(name, 'ee_weight_mean'):7.4f} "
+              f"{events / run_per_bio:9.2e} "
+              f"{(median(baseline, 'network_run_s') / duration) / run_per_bio:16.2f}x")
+    if args.json:
+        args.json.write_text(json.dumps({"size": size, "duration": duration, "results": results},
+                                        indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
