@@ -130,7 +130,9 @@ def read_idx(path: str | Path) -> np.ndarray:
     """Read one IDX file (MNIST format, optionally gzipped) into an array."""
     path = Path(path)
     if not path.is_file():
-        raise BridgeError(f"IDX file {path} does not exist; pass the directory holding the MNIST files")
+        raise BridgeError(
+            f"IDX file {path} does not exist; pass the directory holding the MNIST files"
+        )
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as stream:
         raw = stream.read()
@@ -148,7 +150,12 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 
 def _find(directory: Path, stem: str) -> Path:
-    for candidate in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    for candidate in (
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ):
         if (directory / candidate).is_file():
             return directory / candidate
     raise BridgeError(
@@ -174,7 +181,11 @@ def load_mnist_idx(directory: str | Path, limit: int | None = None) -> Dataset:
                 f"{directory}: {prefix} images {images.shape} and labels {labels.shape} do not "
                 "match; expected (n, rows, cols) images and n labels"
             )
-        n = len(labels) if limit is None else min(len(labels), limit if split == "train" else max(1, limit // 6))
+        n = (
+            len(labels)
+            if limit is None
+            else min(len(labels), limit if split == "train" else max(1, limit // 6))
+        )
         parts[split] = (images[:n].reshape(n, -1).astype(float) / 255.0, labels[:n].astype(int))
     n_classes = int(max(parts["train"][1].max(), parts["test"][1].max())) + 1
     return Dataset("mnist", *parts["train"], *parts["test"], n_classes=n_classes)
@@ -228,7 +239,9 @@ def reward_prediction_task(
     return Dataset("reward", x_train, y_train, x_test, y_test, n_classes=0, levels=levels)
 
 
-def load_task(name: str, *, seed: int = 0, mnist_dir: str | Path | None = None, **options) -> Dataset:
+def load_task(
+    name: str, *, seed: int = 0, mnist_dir: str | Path | None = None, **options
+) -> Dataset:
     """A task by name: ``digits``, ``mnist1d``, ``mnist`` (needs `mnist_dir`) or ``reward``."""
     if name == "digits":
         return load_digits(seed=seed, **options)

@@ -28,7 +28,7 @@ class ShapeError(BridgeError):
 
 
 class IncompatibleRuleError(BridgeError):
-    """A learning rule used with a loss or an architecture it cannot handle; the message says why."""
+    """A rule used with a loss or an architecture it cannot handle; the message says why."""
 
 
 class UnknownBridgeNameError(UnknownNameError, BridgeError):

@@ -2,8 +2,9 @@ r"""Fixed and sign-following feedback: FA, DFA, sign symmetry and FA_Ex-100%.
 
 Backward signals (row layout, :math:`e` the output error, :math:`B` the feedback weights):
 
-* **FA** (Lillicrap et al. 2016): :math:`\delta_{l} = (\delta_{l+1} B_{l+1}^\top) \odot f'(a_l)` with
-  a fixed random :math:`B_{l+1}` shaped like :math:`W_{l+1}^\top`.
+* **FA** (Lillicrap et al. 2016):
+  :math:`\delta_{l} = (\delta_{l+1} B_{l+1}^\top) \odot f'(a_l)` with a fixed random
+  :math:`B_{l+1}` shaped like :math:`W_{l+1}^\top`.
 * **DFA** (Nøkland 2016): :math:`\delta_l = (e\, B_l^\top) \odot f'(a_l)` for every hidden layer,
   with a fixed random :math:`B_l \in \mathbb{R}^{n_l \times n_L}`.
 * **Sign symmetry** (Liao et al. 2016; Xiao et al. 2018): FA with
@@ -98,7 +99,9 @@ class DirectFeedbackAlignment(Rule):
         return (
             None,
             *(
-                rng.standard_normal((w.shape[1], n_out)) * self.scale * xavier_std(w.shape[1], n_out)
+                rng.standard_normal((w.shape[1], n_out))
+                * self.scale
+                * xavier_std(w.shape[1], n_out)
                 for w in net.weights[1:]
             ),
         )
@@ -223,7 +226,13 @@ def fa_update(
 ) -> tuple[np.ndarray, ...]:
     """Feedback-alignment weight changes with the given layer-wise `feedback` matrices."""
     return rule_update(
-        FeedbackAlignment(), net, x, targets, loss=loss, feedback=feedback, learning_rate=learning_rate
+        FeedbackAlignment(),
+        net,
+        x,
+        targets,
+        loss=loss,
+        feedback=feedback,
+        learning_rate=learning_rate,
     )
 
 
@@ -319,7 +328,8 @@ def three_factor_update(
         post_gate = get_activation(activation).derivative(currents)
     post_gate = np.asarray(post_gate, dtype=float)
     if post_gate.shape != (x.shape[0], n_post):
-        raise ShapeError(f"post_gate has shape {post_gate.shape}; expected ({x.shape[0]}, {n_post})")
+        raise ShapeError(
+            f"post_gate has shape {post_gate.shape}; expected ({x.shape[0]}, {n_post})"
+        )
     modulator = e @ b.T
     return -learning_rate * (modulator * post_gate).T @ x / x.shape[0]
-

@@ -11,9 +11,9 @@ the inverse image of a small step (size :math:`\gamma`) from the activity toward
     \varepsilon_l = \gamma^{-(L-l)} (h_l - t_l) \odot f'(a_l),
 
 and :math:`\Delta W_l = -\eta \langle \varepsilon_l^\top h_{l-1} \rangle`. To first order in
-:math:`\gamma`, :math:`\varepsilon_{l-1} = (\varepsilon_l W_l^{-\top}) \odot f'(a_{l-1})`: the inverse
-takes the place of the transpose, so the updates equal backprop's when the weights are orthogonal
-(the paper's claim, and a test here). An optional soft orthogonality penalty
+:math:`\gamma`, :math:`\varepsilon_{l-1} = (\varepsilon_l W_l^{-\top}) \odot f'(a_{l-1})`:
+the inverse takes the place of the transpose, so the updates equal backprop's when the weights
+are orthogonal (the paper's claim, and a test here). An optional soft orthogonality penalty
 :math:`\lambda \lVert \operatorname{offdiag}(W W^\top) \rVert^2` (gradient
 :math:`4\lambda\,\operatorname{offdiag}(WW^\top)W`) keeps the weights near that regime.
 """
@@ -41,7 +41,7 @@ def orthogonality_penalty(w: np.ndarray) -> float:
 
 
 def orthogonality_gradient(w: np.ndarray) -> np.ndarray:
-    """:math:`4\\,\\operatorname{offdiag}(W W^\\top)\\,W`, the gradient of :func:`orthogonality_penalty`."""
+    """4 offdiag(W Wᵀ) W, the gradient of :func:`orthogonality_penalty`."""
     gram = w @ w.T
     np.fill_diagonal(gram, 0.0)
     return 4.0 * gram @ w

@@ -5,15 +5,15 @@ regulariser :math:`\mathcal R` built from five primitives. For one layer with in
 :math:`x` (rows), :math:`r = x W^\top` (no bias), :math:`B \in \mathbb{R}^{n_{in} \times n_{out}}`
 and :math:`\mathbb{E}` the batch mean:
 
-=========  =============================================  ==============================================
-primitive  :math:`\mathcal R`                              :math:`\nabla_B \mathcal R`
-=========  =============================================  ==============================================
-decay      :math:`\lVert W\rVert^2 + \lVert B\rVert^2`      :math:`2B`
-self       :math:`-\operatorname{tr}(WB)`                  :math:`-W^\top`
-amp        :math:`-\mathbb{E}[(xB)\cdot r]`                 :math:`-\mathbb{E}[x^\top r]`
-sparse     :math:`\mathbb{E}\lVert r\rVert^2 + \mathbb{E}\lVert xB\rVert^2`  :math:`2\,\mathbb{E}[x^\top x]\,B`
-null       :math:`\mathbb{E}\lVert r B^\top\rVert^2`        :math:`2\,B\,\mathbb{E}[r^\top r]`
-=========  =============================================  ==============================================
+=========  ===================================  ==============================
+primitive  R                                    gradient in B
+=========  ===================================  ==============================
+decay      ‖W‖² + ‖B‖²                          2 B
+self       −tr(W B)                             −Wᵀ
+amp        −E[(x B)·r]                          −E[xᵀ r]   (Hebbian)
+sparse     E‖r‖² + E‖x B‖²                      2 E[xᵀ x] B
+null       E‖r Bᵀ‖²                             2 B E[rᵀ r]
+=========  ===================================  ==============================
 
 Combinations (coefficients in brackets): Symmetric Alignment = α decay + β self, stationary at
 :math:`B = \tfrac{\beta}{2\alpha}W^\top`; Activation Alignment = α sparse + β amp (same fixed point
@@ -64,7 +64,9 @@ def _primitive_value(name: str, w: np.ndarray, b: np.ndarray, x: np.ndarray) -> 
         return float((np.sum(r**2) + np.sum((x @ b) ** 2)) / n)
     if name == "null":
         return float(np.sum((r @ b.T) ** 2) / n)
-    raise UnknownBridgeNameError(f"unknown primitive {name!r}; choose one of {', '.join(PRIMITIVES)}")
+    raise UnknownBridgeNameError(
+        f"unknown primitive {name!r}; choose one of {', '.join(PRIMITIVES)}"
+    )
 
 
 def _primitive_gradient(name: str, w: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -80,13 +82,15 @@ def _primitive_gradient(name: str, w: np.ndarray, b: np.ndarray, x: np.ndarray) 
         return 2.0 * (x.T @ x / n) @ b
     if name == "null":
         return 2.0 * b @ (r.T @ r / n)
-    raise UnknownBridgeNameError(f"unknown primitive {name!r}; choose one of {', '.join(PRIMITIVES)}")
+    raise UnknownBridgeNameError(
+        f"unknown primitive {name!r}; choose one of {', '.join(PRIMITIVES)}"
+    )
 
 
 def regularizer_value(
     coefficients: Mapping[str, float], w: np.ndarray, b: np.ndarray, x: np.ndarray
 ) -> float:
-    """:math:`\\mathcal R = \\sum_p c_p \\mathcal R_p(W, B; x)` for one layer (see the module table)."""
+    """:math:`\\mathcal R = \\sum_p c_p \\mathcal R_p(W, B; x)` for one layer (module table)."""
     return sum(c * _primitive_value(p, w, b, x) for p, c in coefficients.items())
 
 
@@ -111,8 +115,8 @@ class LearnedFeedback(FeedbackAlignment):
     label
         Name reported for this rule (``"sa"``, ``"aa"``, ...).
     tie_gradient
-        Kolen-Pollack: add the forward update :math:`\\Delta W^\\top` to :math:`\\Delta B`, and decay
-        the forward weights with the ``decay`` coefficient too.
+        Kolen-Pollack: add the forward update :math:`\\Delta W^\\top` to :math:`\\Delta B`, and
+        decay the forward weights with the ``decay`` coefficient too.
     mirror_noise
         If set, the regulariser sees white noise of this standard deviation instead of the layer's
         input (Weight Mirror's "mirror mode").
@@ -180,8 +184,10 @@ class LearnedFeedback(FeedbackAlignment):
             layer_rate = min(rate, 1.0 / curvature) if curvature > 0 else rate
             if self.tie_gradient:
                 # Kolen-Pollack: B gets exactly the forward update (the bias-free part), transposed.
-                step = step + gradients.weights[k].T - (
-                    2.0 * self._decay() * w.T if self._decay() else 0.0
+                step = (
+                    step
+                    + gradients.weights[k].T
+                    - (2.0 * self._decay() * w.T if self._decay() else 0.0)
                 )
             updated.append(b - layer_rate * step)
         return tuple(updated)
@@ -206,7 +212,7 @@ def activation_alignment(alpha: float = 0.5, beta: float = 1.0, **options) -> Le
 def weight_mirror(
     alpha: float = 0.5, beta: float = 1.0, noise: float = 1.0, **options
 ) -> LearnedFeedback:
-    """Weight Mirror: α decay + β amp on white noise; :math:`B \\to \\tfrac{\\beta\\sigma^2}{2\\alpha}W^\\top`."""
+    """Weight Mirror: α decay + β amp on white noise of std σ; B → (βσ²/2α) Wᵀ."""
     return LearnedFeedback(
         coefficients=(("decay", alpha), ("amp", beta)), label="wm", mirror_noise=noise, **options
     )

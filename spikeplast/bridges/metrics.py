@@ -2,7 +2,10 @@ r"""Alignment measurements: weight angles, update angles, feedback norms.
 
 All angles use one primitive, the angle between two flattened arrays,
 
-.. math:: \angle(A, B) = \frac{180}{\pi} \arccos \frac{\langle A, B\rangle}{\lVert A\rVert \lVert B\rVert},
+.. math::
+
+    \angle(A, B) = \frac{180}{\pi}
+    \arccos \frac{\langle A, B\rangle}{\lVert A\rVert \lVert B\rVert},
 
 as in biotorch, Akrout et al. and Kunin et al.
 """
@@ -50,7 +53,7 @@ def weight_alignment(rule: Rule, net: RateNetwork, feedback: Feedback) -> np.nda
 
 
 def feedback_norm_ratio(rule: Rule, net: RateNetwork, feedback: Feedback) -> np.ndarray:
-    """:math:`\\lVert B_k \\rVert_F / \\lVert \\text{reference}_k \\rVert_F` for layers ``1 .. L-1``."""
+    """‖B_k‖_F / ‖reference_k‖_F (W_kᵀ, or the product for direct rules) for layers 1 .. L-1."""
     used = rule.effective_feedback(net, feedback)
     return np.array(
         [
@@ -68,7 +71,7 @@ def update_alignment(
     targets: np.ndarray,
     loss: str,
 ) -> np.ndarray:
-    """:math:`\\angle(\\Delta W_k^{rule}, \\Delta W_k^{BP})` for every layer on the batch ``(x, targets)``."""
+    """∠(ΔW_k of the rule, ΔW_k of BP) in degrees, every layer, on the batch ``(x, targets)``."""
     from .backprop import Backprop
 
     rule_steps = rule_update(rule, net, x, targets, loss=loss, feedback=feedback, learning_rate=1.0)

@@ -5,11 +5,13 @@ hidden and output nonlinearities. Samples are rows, so for layer :math:`l`
 
 .. math::
 
-    a_l = h_{l-1} W_l^\top + b_l, \qquad h_l = f(a_l), \qquad W_l \in \mathbb{R}^{n_l \times n_{l-1}},
+    a_l = h_{l-1} W_l^\top + b_l, \qquad h_l = f(a_l),
+    \qquad W_l \in \mathbb{R}^{n_l \times n_{l-1}},
 
 and the loss is averaged over the batch. :func:`output_error` returns
 :math:`e = \partial L / \partial a_L` per sample: :math:`\hat y - y` for softmax cross-entropy and
-:math:`(\hat y - y) \odot f'(a_L)` for the squared error :math:`L = \tfrac12 \lVert \hat y - y \rVert^2`.
+:math:`(\hat y - y) \odot f'(a_L)` for the squared error
+:math:`L = \tfrac12 \lVert \hat y - y \rVert^2`.
 Every learning rule starts from this error.
 """
 
@@ -66,12 +68,16 @@ def _softmax(a: np.ndarray) -> np.ndarray:
 
 
 def _no_derivative(a: np.ndarray) -> np.ndarray:  # pragma: no cover - guarded by check_loss
-    raise IncompatibleRuleError("the softmax output has no elementwise derivative; use cross_entropy")
+    raise IncompatibleRuleError(
+        "the softmax output has no elementwise derivative; use cross_entropy"
+    )
 
 
 ACTIVATIONS: dict[str, Activation] = {
     "linear": Activation("linear", lambda a: a, np.ones_like, lambda y: y),
-    "relu": Activation("relu", lambda a: np.maximum(a, 0.0), lambda a: (a > 0).astype(a.dtype), None),
+    "relu": Activation(
+        "relu", lambda a: np.maximum(a, 0.0), lambda a: (a > 0).astype(a.dtype), None
+    ),
     "leaky_relu": Activation(
         "leaky_relu",
         lambda a: np.where(a > 0, a, LEAKY_SLOPE * a),
@@ -94,7 +100,9 @@ def get_activation(name: str) -> Activation:
         return ACTIVATIONS[name]
     except KeyError:
         known = ", ".join(sorted(ACTIVATIONS))
-        raise UnknownBridgeNameError(f"unknown activation {name!r}; choose one of {known}") from None
+        raise UnknownBridgeNameError(
+            f"unknown activation {name!r}; choose one of {known}"
+        ) from None
 
 
 class RateNetwork(NamedTuple):
@@ -168,8 +176,8 @@ def init_network(
     rng
         Generator or seed.
     scheme
-        ``"he"`` (std :math:`\\sqrt{2/n_{in}}`), ``"xavier"`` (std :math:`\\sqrt{2/(n_{in}+n_{out})}`)
-        or ``"lecun"`` (std :math:`\\sqrt{1/n_{in}}`).
+        ``"he"`` (std :math:`\\sqrt{2/n_{in}}`), ``"xavier"``
+        (std :math:`\\sqrt{2/(n_{in}+n_{out})}`) or ``"lecun"`` (std :math:`\\sqrt{1/n_{in}}`).
     orthogonal
         Draw each square weight matrix as a random orthogonal matrix instead (GAIT-prop).
     """

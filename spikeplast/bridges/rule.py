@@ -4,7 +4,8 @@ A rule is a small frozen object that answers two questions, in the spirit of the
 
 * **what the backward signal is** — :meth:`Rule.backward` turns the output error
   :math:`e = \partial L/\partial a_L` into one signal :math:`\delta_k` per layer (the "error at the
-  pre-activation"); every rule then updates :math:`\Delta W_k = -\eta\,\langle \delta_k^\top h_{k-1}\rangle`;
+  pre-activation"); every rule then updates
+  :math:`\Delta W_k = -\eta\,\langle \delta_k^\top h_{k-1}\rangle`;
 * **what the feedback weights do** — :meth:`Rule.init_feedback` draws them and
   :meth:`Rule.update_feedback` changes them after each step (fixed, sign-following, learned, ...).
 
@@ -74,7 +75,7 @@ def propagate(
 def weight_gradients(
     fwd: Forward, deltas: tuple[np.ndarray, ...]
 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
-    """Batch means :math:`\\langle\\delta_k^\\top h_{k-1}\\rangle` and :math:`\\langle\\delta_k\\rangle`."""
+    """Batch means ⟨δ_kᵀ h_{k-1}⟩ (weights) and ⟨δ_k⟩ (biases)."""
     n = fwd.output.shape[0]
     weights = tuple(d.T @ h / n for d, h in zip(deltas, fwd.inputs, strict=True))
     biases = tuple(d.mean(axis=0) for d in deltas)

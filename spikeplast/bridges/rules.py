@@ -77,7 +77,9 @@ def get_rule(name: str, **parameters: Any) -> Rule:
     try:
         return factory(**parameters)
     except TypeError as error:
-        raise UnknownBridgeNameError(f"rule {name!r}: bad parameters {parameters}: {error}") from None
+        raise UnknownBridgeNameError(
+            f"rule {name!r}: bad parameters {parameters}: {error}"
+        ) from None
 
 
 def rule_label(rule: Rule) -> str:

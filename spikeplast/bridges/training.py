@@ -99,7 +99,9 @@ def _accuracy(data: Dataset, output: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.isclose(chosen, target)))
 
 
-def evaluate(net: RateNetwork, data: Dataset, loss: str, split: str = "test") -> tuple[float, float]:
+def evaluate(
+    net: RateNetwork, data: Dataset, loss: str, split: str = "test"
+) -> tuple[float, float]:
     """(loss, accuracy) of `net` on the ``"train"`` or ``"test"`` split."""
     x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
     fwd = forward(net, x)
@@ -141,7 +143,7 @@ def train(
     net: RateNetwork,
     rule: Rule,
     data: Dataset,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig | None = None,
     *,
     seed: int | np.random.Generator | None = 0,
     feedback: Feedback | None = None,
@@ -167,6 +169,7 @@ def train(
     on_epoch
         Called with the epoch number after each epoch (progress bars).
     """
+    config = TrainConfig() if config is None else config
     rule.check(net, config.loss)
     _check_data(rule, net, data, config.free_outputs)
     if config.epochs < 0 or config.batch_size < 1 or not config.learning_rate > 0:
@@ -178,7 +181,9 @@ def train(
     label = rule_label(rule)
     if feedback is None:
         feedback = rule.init_feedback(net, rng)
-    probe = rng.choice(len(data.x_train), size=min(config.probe_size, len(data.x_train)), replace=False)
+    probe = rng.choice(
+        len(data.x_train), size=min(config.probe_size, len(data.x_train)), replace=False
+    )
     probe_x, probe_t = data.x_train[probe], targets_of(data, data.y_train[probe])
     targets = targets_of(data, data.y_train)
     records: dict[str, list] = {field: [] for field in History._fields}

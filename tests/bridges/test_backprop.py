@@ -20,7 +20,9 @@ def numerical_gradient(net, x, t, loss, k, which="weights", eps=1e-6):
         for sign in (1, -1):
             shifted = params[k].copy()
             shifted[index] += sign * eps
-            trial = net.replace(**{which: tuple(shifted if i == k else p for i, p in enumerate(params))})
+            trial = net.replace(
+                **{which: tuple(shifted if i == k else p for i, p in enumerate(params))}
+            )
             values.append(loss_value(trial, forward(trial, x), t, loss))
         grad[index] = (values[0] - values[1]) / (2 * eps)
     return grad
@@ -40,7 +42,9 @@ def test_bp_gradients_match_finite_differences(rng, hidden, output, loss):
     net = small_net(rng, hidden=hidden, output=output)
     x, t = small_batch(rng, classes=loss == "cross_entropy")
     fwd = forward(net, x)
-    gradients = compute_gradients(Backprop(), net, fwd, output_error(net, fwd, t, loss), (None,) * 3)
+    gradients = compute_gradients(
+        Backprop(), net, fwd, output_error(net, fwd, t, loss), (None,) * 3
+    )
     for k in range(net.n_layers):
         np.testing.assert_allclose(
             gradients.weights[k], numerical_gradient(net, x, t, loss, k), rtol=1e-5, atol=1e-8

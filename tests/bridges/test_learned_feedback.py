@@ -1,4 +1,4 @@
-"""Kunin et al. 2020 regularisers: closed-form gradients, fixed points, Kolen-Pollack, GAIT's penalty."""
+"""Kunin et al. 2020 regularisers: closed forms, fixed points, Kolen-Pollack; GAIT's penalty."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from spikeplast.bridges import (
 )
 from spikeplast.bridges.gait import orthogonality_gradient, orthogonality_penalty
 from spikeplast.bridges.learned_feedback import PRIMITIVES, regularizer_gradient, regularizer_value
-from spikeplast.bridges.rule import compute_gradients
 from spikeplast.bridges.network import forward, output_error
+from spikeplast.bridges.rule import compute_gradients
 
 from .conftest import small_batch, small_net
 

@@ -66,7 +66,9 @@ def test_fa_uses_fixed_random_feedback_in_place_of_the_transpose(rng):
     feedback = rule.init_feedback(net, rng)
     assert [None if b is None else b.shape for b in feedback] == [None, (6, 4), (4, 3)]
     reference = reference_update(net, x, t, lambda k, d, e: feedback[k] @ d)
-    assert_updates_equal(rule_update(rule, net, x, t, feedback=feedback, learning_rate=0.1), reference)
+    assert_updates_equal(
+        rule_update(rule, net, x, t, feedback=feedback, learning_rate=0.1), reference
+    )
 
 
 def test_dfa_sends_the_output_error_to_every_hidden_layer(rng):
@@ -76,7 +78,9 @@ def test_dfa_sends_the_output_error_to_every_hidden_layer(rng):
     feedback = rule.init_feedback(net, rng)
     assert [None if b is None else b.shape for b in feedback] == [None, (6, 3), (4, 3)]
     reference = reference_update(net, x, t, lambda k, d, e: feedback[k] @ e)
-    assert_updates_equal(rule_update(rule, net, x, t, feedback=feedback, learning_rate=0.1), reference)
+    assert_updates_equal(
+        rule_update(rule, net, x, t, feedback=feedback, learning_rate=0.1), reference
+    )
 
 
 def test_dfa_with_one_hidden_layer_equals_fa(rng):
@@ -99,7 +103,9 @@ def test_sign_symmetry_feedback_has_the_signs_of_w_transpose(rng, magnitude):
         if magnitude == "unit":  # uSF: one magnitude, the Xavier std (biotorch's scale)
             np.testing.assert_allclose(np.abs(b), np.sqrt(2 / sum(w.shape)))
     reference = reference_update(net, x, t, lambda k, d, e: feedback[k] @ d)
-    assert_updates_equal(rule_update(rule, net, x, t, feedback=feedback, learning_rate=0.1), reference)
+    assert_updates_equal(
+        rule_update(rule, net, x, t, feedback=feedback, learning_rate=0.1), reference
+    )
 
 
 def test_sign_symmetry_follows_sign_flips_and_keeps_or_redraws_magnitudes(rng):

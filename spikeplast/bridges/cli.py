@@ -1,0 +1,273 @@
+"""The ``spikeplast bridge`` command (also ``python -m spikeplast.bridges``).
+
+::
+
+    spikeplast bridge rules                                    list the learning rules
+    spikeplast bridge compare --task digits|mnist1d|mnist      every rule, same net, seeds, budget
+    spikeplast bridge reward-prediction                        FA_Ex-100% vs BP on reward amounts
+    spikeplast bridge alignment-vs-regularization              Song, Xu & Lafferty 2021 sweep
+
+Common options: ``--seed`` (first seed), ``--seeds N``, ``--out DIR`` (.json, .npz and .png,
+written atomically), ``--json`` (results on stdout), ``--quick`` (smoke-sized), ``--no-progress``.
+Bad input prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpikeplastError
+from .experiments import (
+    DEFAULT_COMPARE_RULES,
+    ExperimentResult,
+    alignment_vs_regularization,
+    compare_rules,
+    reward_prediction,
+    save_experiment,
+)
+from .rules import RULE_DESCRIPTIONS, RULES
+
+__all__ = ["add_parser", "main"]
+
+
+def _list(kind: type) -> Any:
+    def parse(text: str) -> list:
+        try:
+            return [kind(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a comma-separated list, got {text!r}"
+            ) from None
+
+    return parse
+
+
+def _common(parser: argparse.ArgumentParser, seeds: int) -> None:
+    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument(
+        "--seeds", type=int, default=seeds, help=f"number of seeds (default {seeds})"
+    )
+    parser.add_argument("--out", type=Path, help="directory for .json, .npz and .png results")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    parser.add_argument("--quick", "--smoke", action="store_true", help="tiny budget, for tests")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the ``bridge`` sub-command and its experiments on `subparsers`."""
+    bridge = subparsers.add_parser(
+        "bridge", help="rate-based bridges: BP vs biologically plausible rules"
+    )
+    kinds = bridge.add_subparsers(dest="bridge_command", required=True, metavar="EXPERIMENT")
+
+    rules = kinds.add_parser("rules", help="list the learning rules")
+    rules.add_argument("--json", action="store_true")
+    rules.set_defaults(func=_cmd_rules)
+
+    compare = kinds.add_parser("compare", help="every rule on the same network, seeds and budget")
+    compare.add_argument("--task", default="digits", help="digits, mnist1d or mnist (IDX files)")
+    compare.add_argument("--mnist-dir", type=Path, help="directory with the four MNIST IDX files")
+    compare.add_argument(
+        "--rules", type=_list(str), default=list(DEFAULT_COMPARE_RULES), help="comma-separated"
+    )
+    compare.add_argument("--hidden", type=_list(int), help="hidden widths (default 100,100)")
+    compare.add_argument("--activation", default="relu", help="relu, tanh, sigmoid, leaky_relu")
+    compare.add_argument("--epochs", type=int, help="default: 30 (digits), 40 (mnist1d)")
+    compare.add_argument("--batch-size", type=int, default=32)
+    compare.add_argument("--lr", type=float, default=0.02, help="learning rate (default 0.02)")
+    compare.add_argument("--gait-lr", type=float, help="GAIT-prop learning rate (default --lr)")
+    _common(compare, seeds=3)
+    compare.set_defaults(func=_cmd_compare)
+
+    reward = kinds.add_parser("reward-prediction", help="scalar reward-amount task (Konishi 2023)")
+    reward.add_argument("--rules", type=_list(str), default=["bp", "fa", "fa_ex", "elm"])
+    reward.add_argument("--hidden", type=int, default=20, help="middle-layer width (default 20)")
+    reward.add_argument("--epochs", type=int, default=20, help="blocks of trials (default 20)")
+    reward.add_argument("--trials", type=int, default=500, help="trials per block (default 500)")
+    reward.add_argument("--lr", type=float, default=0.01, help="learning rate (paper: 0.01)")
+    reward.add_argument("--noise", type=float, default=0.1, help="receptor noise std")
+    _common(reward, seeds=5)
+    reward.set_defaults(func=_cmd_reward)
+
+    song = kinds.add_parser(
+        "alignment-vs-regularization", help="Song, Xu & Lafferty 2021: λ and width sweep"
+    )
+    song.add_argument("--widths", type=_list(int), default=[50, 200, 800])
+    song.add_argument("--lambdas", type=_list(float), default=[0.0, 1e-3, 1e-2, 1e-1])
+    song.add_argument("--steps", type=int, default=3000)
+    song.add_argument("--lr", type=float, default=0.5)
+    _common(song, seeds=3)
+    song.set_defaults(func=_cmd_alignment)
+    return bridge
+
+
+def _progress(args: argparse.Namespace, total: int, what: str):
+    if args.no_progress or args.json:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=what, unit="run", file=sys.stderr, leave=False)
+    return bar, bar.update
+
+
+def _seeds(args: argparse.Namespace) -> list[int]:
+    if args.seeds < 1:
+        from .errors import BridgeError
+
+        raise BridgeError(f"--seeds must be at least 1, got {args.seeds}")
+    return list(range(args.seed, args.seed + args.seeds))
+
+
+def _format_angles(values: Sequence[float]) -> str:
+    return "/".join("—" if v is None or v != v else f"{v:.0f}" for v in values) or "—"
+
+
+def _print_table(result: ExperimentResult) -> None:
+    summary = result.summary
+    if summary["experiment"] == "alignment-vs-regularization":
+        print(
+            f"{'width':>6} {'lambda':>8} {'cos(b,beta) start':>18} {'final':>14}"
+            f" {'train error':>12}"
+        )
+        for r in summary["rows"]:
+            print(
+                f"{r['width']:>6} {r['penalty']:>8g} {r['initial_cosine_mean']:>18.3f} "
+                f"{r['cosine_mean']:>7.3f} ± {r['cosine_sd']:.3f} {r['train_error_mean']:>12.2e}"
+            )
+        return
+    print(f"{'rule':<13} {'test acc (mean ± sd)':>21} {'∠(Wᵀ,B)°':>10} {'∠(ΔW,ΔW_BP)°':>14} "
+          f"{'‖B‖/‖W‖':>12} {'time s':>7}")  # fmt: skip
+    for r in summary["rows"]:
+        ratio = "/".join("—" if v != v else f"{v:.2f}" for v in r["norm_ratio"]) or "—"
+        extra = f"  mse {r['test_mse_mean']:.4f}" if "test_mse_mean" in r else ""
+        print(
+            f"{r['rule']:<13} {100 * r['test_accuracy_mean']:>12.1f}"
+            f" ± {100 * r['test_accuracy_sd']:<5.1f}%"
+            f" {_format_angles(r['weight_angle_deg']):>10}"
+            f" {_format_angles(r['update_angle_deg']):>14}"
+            f" {ratio:>12} {r['seconds']:>7.1f}{extra}"
+        )
+    for s in summary.get("skipped", []):
+        print(f"{s['rule']:<13} not run: {s['reason']}")
+
+
+def _finish(args: argparse.Namespace, result: ExperimentResult) -> int:
+    if args.out is not None:
+        from .plots import plot_experiment
+
+        figure = plot_experiment(result)
+        for path in save_experiment(result, args.out, figure):
+            if not args.json:
+                print(f"wrote {path}")
+    if args.json:
+        from ..results import to_jsonable
+
+        json.dump(to_jsonable(result.summary), sys.stdout, indent=2)
+        print()
+    else:
+        _print_table(result)
+    return 0
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps(RULE_DESCRIPTIONS, indent=2, ensure_ascii=False))
+        return 0
+    for name in RULES:
+        print(f"{name:<13} {RULE_DESCRIPTIONS[name]}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    seeds = _seeds(args)
+    epochs = args.epochs or (2 if args.quick else {"mnist1d": 40}.get(args.task, 30))
+    hidden = args.hidden or ([16] if args.quick else [100, 100])
+    rules = args.rules
+    bar, progress = _progress(args, len(rules) * len(seeds), f"compare {args.task}")
+    try:
+        data = None
+        if args.quick and args.task in ("digits", "mnist1d"):
+            from .datasets import load_task
+
+            data = load_task(args.task) if args.task == "digits" else load_task(
+                args.task, n_samples=600
+            )  # fmt: skip
+        result = compare_rules(
+            args.task,
+            rules=rules,
+            seeds=seeds,
+            hidden=hidden,
+            activation=args.activation,
+            epochs=epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            gait_learning_rate=args.gait_lr,
+            mnist_dir=args.mnist_dir,
+            data=data,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return _finish(args, result)
+
+
+def _cmd_reward(args: argparse.Namespace) -> int:
+    seeds = _seeds(args)
+    bar, progress = _progress(args, len(args.rules) * len(seeds), "reward prediction")
+    try:
+        result = reward_prediction(
+            rules=args.rules,
+            seeds=seeds,
+            n_hidden=args.hidden,
+            epochs=2 if args.quick else args.epochs,
+            n_train=50 if args.quick else args.trials,
+            learning_rate=args.lr,
+            noise=args.noise,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return _finish(args, result)
+
+
+def _cmd_alignment(args: argparse.Namespace) -> int:
+    seeds = _seeds(args)
+    widths = [20, 80] if args.quick else args.widths
+    lambdas = [0.0, 0.1] if args.quick else args.lambdas
+    bar, progress = _progress(args, len(widths) * len(lambdas) * len(seeds), "λ × width sweep")
+    try:
+        result = alignment_vs_regularization(
+            widths=widths,
+            penalties=lambdas,
+            seeds=seeds,
+            steps=100 if args.quick else args.steps,
+            learning_rate=args.lr,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return _finish(args, result)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m spikeplast.bridges``: the ``bridge`` command on its own; returns the status."""
+    parser = argparse.ArgumentParser(prog="python -m spikeplast.bridges")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_parser(commands)
+    args = parser.parse_args(["bridge", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args) or 0)
+    except SpikeplastError as error:
+        print(f"spikeplast: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spikeplast: interrupted", file=sys.stderr)
+        return 130
