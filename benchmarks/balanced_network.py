@@ -73,14 +73,29 @@ def _spikeplast(size: int, duration: float, storage: str, seed: int) -> dict:
 
 
 def _size_overrides(size: int, duration: float) -> dict:
-    return {"populations.E.n": int(0.8 * size), "populations.I.n": size - int(0.8 * size),
-            "run.duration": f"{duration} s"}
+    return {
+        "populations.E.n": int(0.8 * size),
+        "populations.I.n": size - int(0.8 * size),
+        "run.duration": f"{duration} s",
+    }
 
 
 def _brian2(size: int, duration: float, layout: str, seed: int) -> dict:
     from brian2 import (
-        Hz, Network, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, defaultclock, device,
-        ms, mV, seed as brian_seed, set_device,
+        Hz,
+        Network,
+        NeuronGroup,
+        PoissonInput,
+        SpikeMonitor,
+        Synapses,
+        defaultclock,
+        device,
+        ms,
+        mV,
+        set_device,
+    )
+    from brian2 import (
+        seed as brian_seed,
     )
 
     directory = tempfile.mkdtemp(prefix=f"brian2_{layout}_")
@@ -89,46 +104,76 @@ def _brian2(size: int, duration: float, layout: str, seed: int) -> dict:
     brian_seed(seed)
     n_e = int(0.8 * size)
     n_i = size - n_e
-    namespace = {"tau_m": 20 * ms, "V_th": 20 * mV, "V_reset": 0 * mV, "taupre": 20 * ms,
-                 "taupost": 20 * ms, "lbda": 0.01, "alpha": 2.02, "wmax": 0.3}
+    namespace = {
+        "tau_m": 20 * ms,
+        "V_th": 20 * mV,
+        "V_reset": 0 * mV,
+        "taupre": 20 * ms,
+        "taupost": 20 * ms,
+        "lbda": 0.01,
+        "alpha": 2.02,
+        "wmax": 0.3,
+    }
     neuron_eqs = "dv/dt = -v/tau_m : volt (unless refractory)\n"
     if layout == "same":  # neuron-side traces, decayed every step, as the composer builds them
         neuron_eqs += "x : 1\ny : 1\n"
     groups = []
     for name, n in (("E", n_e), ("I", n_i)):
         reset = "v = V_reset" + ("\nx += 1\ny += 1" if layout == "same" and name == "E" else "")
-        group = NeuronGroup(n, neuron_eqs, threshold="v > V_th", reset=reset,
-                            refractory=2 * ms, method="exact", namespace=namespace, name=name)
+        group = NeuronGroup(
+            n,
+            neuron_eqs,
+            threshold="v > V_th",
+            reset=reset,
+            refractory=2 * ms,
+            method="exact",
+            namespace=namespace,
+            name=name,
+        )
         group.v = 0 * mV
         groups.append(group)
     e_group, i_group = groups
     objects = [*groups]
     if layout == "same":
-        e_group.run_regularly("x = x*exp(-dt/taupre)\ny = y*exp(-dt/taupost)", when="start",
-                              order=-100)
+        e_group.run_regularly(
+            "x = x*exp(-dt/taupre)\ny = y*exp(-dt/taupost)", when="start", order=-100
+        )
         ee = Synapses(
-            e_group, e_group, "w : 1\nplastic : 1 (shared)",
-            on_pre={"pre": "w = clip(w - plastic*lbda*alpha*(w - 0)*y_post, 0, wmax)",
-                    "transmit": "v_post += w*mV"},
+            e_group,
+            e_group,
+            "w : 1\nplastic : 1 (shared)",
+            on_pre={
+                "pre": "w = clip(w - plastic*lbda*alpha*(w - 0)*y_post, 0, wmax)",
+                "transmit": "v_post += w*mV",
+            },
             on_post="w = clip(w + plastic*lbda*(wmax - w)*(x_pre + int(lastspike_pre == t)), "
-                    "0, wmax)",
-            delay={"transmit": 1.5 * ms}, namespace=namespace, name="EE")
+            "0, wmax)",
+            delay={"transmit": 1.5 * ms},
+            namespace=namespace,
+            name="EE",
+        )
     else:  # plain Brian2: per-synapse event-driven traces, one delayed pathway
         ee = Synapses(
-            e_group, e_group,
+            e_group,
+            e_group,
             "w : 1\ndApre/dt = -Apre/taupre : 1 (event-driven)\n"
             "dApost/dt = -Apost/taupost : 1 (event-driven)",
             on_pre="v_post += w*mV\nApre += 1\nw = clip(w - lbda*alpha*w*Apost, 0, wmax)",
             on_post="Apost += 1\nw = clip(w + lbda*(wmax - w)*Apre, 0, wmax)",
-            delay=1.5 * ms, namespace=namespace, name="EE")
+            delay=1.5 * ms,
+            namespace=namespace,
+            name="EE",
+        )
     ee.connect(p=0.1)
     ee.w = 0.1
     if layout == "same":
         ee.plastic = 1
     objects.append(ee)
-    for name, (pre, post, weight) in {"EI": (e_group, i_group, "0.1*mV"),
-                                      "IE": (i_group, e_group, "-0.5*mV"),
-                                      "II": (i_group, i_group, "-0.5*mV")}.items():
+    for name, (pre, post, weight) in {
+        "EI": (e_group, i_group, "0.1*mV"),
+        "IE": (i_group, e_group, "-0.5*mV"),
+        "II": (i_group, i_group, "-0.5*mV"),
+    }.items():
         static = Synapses(pre, post, "w : volt", on_pre="v_post += w", delay=1.5 * ms, name=name)
         static.connect(p=0.1)
         static.w = weight
@@ -161,17 +206,36 @@ def _nest(size: int, duration: float, seed: int) -> dict:
     nest.rng_seed = seed + 1
     n_e = int(0.8 * size)
     n_i = size - n_e
-    params = {"C_m": 250.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 0.0,
-              "V_m": 0.0, "V_th": 20.0, "tau_minus": 20.0}
+    params = {
+        "C_m": 250.0,
+        "tau_m": 20.0,
+        "t_ref": 2.0,
+        "E_L": 0.0,
+        "V_reset": 0.0,
+        "V_m": 0.0,
+        "V_th": 20.0,
+        "tau_minus": 20.0,
+    }
     started = time.perf_counter()
     e_group = nest.Create("iaf_psc_delta", n_e, params=params)
     i_group = nest.Create("iaf_psc_delta", n_i, params=params)
     noise = nest.Create("poisson_generator", params={"rate": 1000 * 20.0})
-    nest.CopyModel("stdp_synapse", "ee_stdp", {"tau_plus": 20.0, "lambda": 0.01, "alpha": 2.02,
-                                              "mu_plus": 1.0, "mu_minus": 1.0, "Wmax": 0.3})
+    nest.CopyModel(
+        "stdp_synapse",
+        "ee_stdp",
+        {
+            "tau_plus": 20.0,
+            "lambda": 0.01,
+            "alpha": 2.02,
+            "mu_plus": 1.0,
+            "mu_minus": 1.0,
+            "Wmax": 0.3,
+        },
+    )
     pairwise = {"rule": "pairwise_bernoulli", "p": 0.1}
-    nest.Connect(e_group, e_group, pairwise, {"synapse_model": "ee_stdp", "weight": 0.1,
-                                              "delay": 1.5})
+    nest.Connect(
+        e_group, e_group, pairwise, {"synapse_model": "ee_stdp", "weight": 0.1, "delay": 1.5}
+    )
     nest.Connect(e_group, i_group, pairwise, {"weight": 0.1, "delay": 1.5})
     nest.Connect(i_group, e_group + i_group, pairwise, {"weight": -0.5, "delay": 1.5})
     nest.Connect(noise, e_group + i_group, syn_spec={"weight": 0.1, "delay": 1.5})
@@ -213,9 +277,20 @@ def _available(name: str) -> bool:
 def run_contender(name: str, size: int, duration: float, seed: int) -> dict:
     """Run one contender in a fresh process; return its measurements (with peak memory)."""
     completed = subprocess.run(
-        [sys.executable, __file__, "--contender", name, "--size", str(size), "--duration",
-         str(duration), "--seed", str(seed)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            __file__,
+            "--contender",
+            name,
+            "--size",
+            str(size),
+            "--duration",
+            str(duration),
+            "--seed",
+            str(seed),
+        ],
+        capture_output=True,
+        text=True,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"{name} failed:\n{completed.stderr[-3000:]}")
@@ -235,10 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.contender:
         result = CONTENDERS[args.contender](args.size, args.duration, args.seed)
-        result["peak_rss_mb"] = max(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        ) / 1024
+        result["peak_rss_mb"] = (
+            max(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+            )
+            / 1024
+        )
         print(json.dumps(result))
         return 0
     size, duration = (1000, 0.1) if args.quick else (args.size, args.duration)
@@ -254,23 +332,30 @@ def main(argv: list[str] | None = None) -> int:
         return values[len(values) // 2]
 
     baseline = "brian2-plain" if "brian2-plain" in results else names[0]
-    print(f"\nPlastic balanced network: {size} neurons, {duration:g} s, dt 0.1 ms, 1 thread "
-          f"(median of {args.repeats})")
-    print(f"{'contender':<18} {'build (s)':>9} {'run/bio s':>10} {'peak MB':>8} {'E rate':>7} "
-          f"{'<w_EE>':>7} {'ev/s':>9} {'vs ' + baseline:>17}")
+    print(
+        f"\nPlastic balanced network: {size} neurons, {duration:g} s, dt 0.1 ms, 1 thread "
+        f"(median of {args.repeats})"
+    )
+    print(
+        f"{'contender':<18} {'build (s)':>9} {'run/bio s':>10} {'peak MB':>8} {'E rate':>7} "
+        f"{'<w_EE>':>7} {'ev/s':>9} {'vs ' + baseline:>17}"
+    )
     for name in names:
         run_per_bio = median(name, "network_run_s") / duration
         rate = median(name, "e_spikes") / (0.8 * size) / duration
         synapses = median(name, "ee_synapses")
         # pre-side plus post-side plastic updates, plus static transmission events
         events = rate * 0.8 * size * (2 * synapses / (0.8 * size)) + rate * size * 0.1 * size
-        print(f"{name:<18} {median(name, 'build_s'):9.1f} {run_per_bio:10.2f} "
-              f"{median(name, 'peak_rss_mb'):8.0f} {rate:7.1f} {median(name, 'ee_weight_mean'):7.4f} "
-              f"{events / run_per_bio:9.2e} "
-              f"{(median(baseline, 'network_run_s') / duration) / run_per_bio:16.2f}x")
+        print(
+            f"{name:<18} {median(name, 'build_s'):9.1f} {run_per_bio:10.2f} "
+            f"{median(name, 'peak_rss_mb'):8.0f} {rate:7.1f} {median(name, 'ee_weight_mean'):7.4f} "
+            f"{events / run_per_bio:9.2e} "
+            f"{(median(baseline, 'network_run_s') / duration) / run_per_bio:16.2f}x"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"size": size, "duration": duration, "results": results},
-                                        indent=2))
+        args.json.write_text(
+            json.dumps({"size": size, "duration": duration, "results": results}, indent=2)
+        )
     return 0
 
 

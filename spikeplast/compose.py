@@ -128,6 +128,9 @@ class Projection:
     runtime_parameters
         Rule constants to declare as shared synaptic variables instead of compiled-in constants,
         so that compiled backends can change them between runs without recompiling.
+    weight_dtype
+        ``"float64"`` (default) or ``"float32"`` weights: half the memory traffic per synapse,
+        at a relative precision of ~1e-7 per update.
     """
 
     name: str
@@ -142,6 +145,7 @@ class Projection:
     plastic: bool = True
     modulator: str | None = None
     runtime_parameters: tuple[str, ...] = ()
+    weight_dtype: str = "float64"
 
 
 @dataclass
@@ -499,8 +503,11 @@ def _drives(population: Population, group: NeuronGroup) -> list[Any]:
             )
         if not (int(drive.n) == drive.n and drive.n >= 1) or not float(drive.rate) >= 0:
             raise ConfigurationError(f"{where}: n must be >= 1 and rate >= 0")
-        inputs.append(PoissonInput(group, target.variable, int(drive.n), drive.rate,
-                                   weight=drive.weight * target.sign))
+        inputs.append(
+            PoissonInput(
+                group, target.variable, int(drive.n), drive.rate, weight=drive.weight * target.sign
+            )
+        )
     return inputs
 
 
@@ -663,10 +670,16 @@ def build(
             delay = {"transmit": projection.delay}
         else:
             on_pre = "\n".join(code for code in (transmit, contribution.on_pre) if code)
+        if projection.weight_dtype not in ("float64", "float32"):
+            raise ConfigurationError(
+                f"projection {projection.name!r}: weight_dtype must be 'float64' or 'float32', "
+                f"got {projection.weight_dtype!r}"
+            )
         synapse = Synapses(
             pre,
             post,
             model=model,
+            dtype={"w": np.dtype(projection.weight_dtype)},
             on_pre=on_pre or None,
             on_post=contribution.on_post or None,
             namespace=namespace,

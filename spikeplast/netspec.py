@@ -174,14 +174,17 @@ def _population(name: str, table: Mapping[str, Any], where: str) -> Population:
         missing = [k for k in ("n", "rate", "weight") if k not in drive]
         if missing:
             raise ConfigurationError(f"{context}: give {', '.join(missing)}")
-        drives.append(PoissonDrive(
-            n=int(drive["n"]),
-            rate=_quantity(drive["rate"], f"{context}.rate", 1 / second),
-            weight=_quantity(drive["weight"], f"{context}.weight"),
-            receptor=str(drive.get("receptor", "exc")),
-        ))
-    return Population(name, model, n=int(n) if n is not None else None, init=init,
-                      drives=tuple(drives))
+        drives.append(
+            PoissonDrive(
+                n=int(drive["n"]),
+                rate=_quantity(drive["rate"], f"{context}.rate", 1 / second),
+                weight=_quantity(drive["weight"], f"{context}.weight"),
+                receptor=str(drive.get("receptor", "exc")),
+            )
+        )
+    return Population(
+        name, model, n=int(n) if n is not None else None, init=init, drives=tuple(drives)
+    )
 
 
 def _projection(name: str, table: Mapping[str, Any], where: str) -> Projection:

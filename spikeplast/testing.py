@@ -96,6 +96,7 @@ def simulate_rules_on_trains(
     w0: float = 1.0,
     seed: int = 1,
     trace_storage: str = "clock",
+    weight_dtype: str = "float64",
 ) -> dict[str, np.ndarray]:
     """Run each rule on synapses ``pre_k -> post_k``; return weights per step, ``(steps, k)``."""
     if len(pre_trains) != len(post_trains):
@@ -109,7 +110,15 @@ def simulate_rules_on_trains(
                 Population("post", SpikeTrains(post_trains)),
             ],
             [
-                Projection(name, "pre", "post", rule=rule, connect="one-to-one", w_init=w0)
+                Projection(
+                    name,
+                    "pre",
+                    "post",
+                    rule=rule,
+                    connect="one-to-one",
+                    w_init=w0,
+                    weight_dtype=weight_dtype,
+                )
                 for name, rule in rules.items()
             ],
         )
@@ -184,6 +193,7 @@ def check_against_reference(
     w0: float = 1.0,
     rtol: float = 1e-9,
     trace_storage: str = "clock",
+    weight_dtype: str = "float64",
 ) -> list[AgreementReport]:
     """Run `rules` on `backend` and assert agreement with the references to `rtol`.
 
@@ -196,7 +206,14 @@ def check_against_reference(
         pre_trains = pre_trains + random_trains(rng, 8, 30.0, 2.0, dt_s)
         post_trains = post_trains + random_trains(rng, 8, 30.0, 2.0, dt_s)
     weights = simulate_rules_on_trains(
-        rules, pre_trains, post_trains, backend, dt, w0, trace_storage=trace_storage
+        rules,
+        pre_trains,
+        post_trains,
+        backend,
+        dt,
+        w0,
+        trace_storage=trace_storage,
+        weight_dtype=weight_dtype,
     )
     reports = [
         compare_with_reference(name, rule, pre_trains, post_trains, weights[name], dt_s, w0)

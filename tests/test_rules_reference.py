@@ -48,3 +48,15 @@ def test_all_rules_match_reference_with_event_driven_traces(backend_name):
         all_rule_variants(), backend_name, rtol=RTOL, trace_storage="event"
     )
     assert all(report.compared_points > 500 for report in reports)
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("backend_name", ["numpy", "cpp_standalone"])
+def test_float32_weights_cost_about_single_precision(backend_name):
+    """float32 weights: the rules agree with the float64 references to ~1e-6 absolute (weights
+    of order 1; the relative error grows where a weight has decayed towards zero)."""
+    reports = check_against_reference(
+        all_rule_variants(), backend_name, rtol=1.0, weight_dtype="float32"
+    )
+    worst = max(report.max_absolute_error for report in reports)
+    assert 1e-9 < worst < 2e-6  # single precision, not double
