@@ -14,6 +14,7 @@ as one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -160,13 +161,26 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("-o", "--output", type=Path, help="figure file (default results/figure.png)")
     show.set_defaults(func=_cmd_show)
 
-    try:  # the rate-based bridges add their own sub-command when present
-        from .bridges.cli import add_parser as add_bridge_parser
-    except ImportError:
-        pass
-    else:
-        add_bridge_parser(commands)
+    for package in _PLUGIN_COMMANDS:
+        module = _optional_cli(package)
+        if module is not None:
+            module.add_parser(commands)
     return parser
+
+
+#: Sub-packages that add their own sub-commands (``<package>/cli.py`` with ``add_parser``).
+_PLUGIN_COMMANDS = ("bridges", "fitting", "sweep", "demos")
+
+
+def _optional_cli(package: str) -> Any:
+    """Import ``spikeplast.<package>.cli`` if that package exists (errors inside it propagate)."""
+    name = f"spikeplast.{package}.cli"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name in (f"spikeplast.{package}", name):
+            return None
+        raise
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
