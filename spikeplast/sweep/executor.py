@@ -240,10 +240,11 @@ def _run_on_dask(
 
 def _dashboard(client: Any) -> str:
     try:
-        link = client.dashboard_link
+        running = "dashboard" in client.scheduler_info().get("services", {})
+        link = client.dashboard_link if running else None
     except Exception:
         link = None
-    return link or "not available (install bokeh for the Dask dashboard)"
+    return link or "not running (install bokeh on the scheduler's machine for it)"
 
 
 def run_sweep(

@@ -47,7 +47,7 @@ def _now() -> str:
 def identity(config: Any) -> dict[str, Any]:
     """What must match for a folder to be resumed: the model, backend, record and versions."""
     installed = versions()
-    return {
+    wanted = {
         "format": FORMAT,
         "target": {"kind": config.target.kind, "name": config.target.name},
         "model_hash": config.target.model_hash(),
@@ -56,6 +56,7 @@ def identity(config: Any) -> dict[str, Any]:
         "spikeplast": installed.get("spikeplast"),
         "brian2": installed.get("brian2"),
     }
+    return json.loads(json.dumps(to_jsonable(wanted)))  # as read back from the manifest
 
 
 class ResultsFolder:
