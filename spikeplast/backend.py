@@ -13,6 +13,10 @@ Backends
     rebuilt in about a second.
 ``numba_standalone``
     spikeplast's Numba device (whole-simulation JIT, no C++ toolchain), when available.
+``cuda_standalone``
+    Brian2CUDA's GPU device, when the optional extra is installed (``pip install
+    spikeplast[cuda]``; Brian2CUDA pins its Brian2 version, 2.10.1 at the time of writing, so it
+    needs Python >= 3.12) and a CUDA GPU is present.
 
 Use a :class:`Session`: it activates the backend, sets the time step and seed, builds networks
 with the composer, runs them (with progress and weight checks) and restores Brian2's previous
@@ -52,7 +56,7 @@ __all__ = [
 ]
 
 RUNTIME_BACKENDS = ("numpy", "cython")
-STANDALONE_BACKENDS = ("cpp_standalone", "numba_standalone")
+STANDALONE_BACKENDS = ("cpp_standalone", "numba_standalone", "cuda_standalone")
 BACKENDS = RUNTIME_BACKENDS + STANDALONE_BACKENDS
 
 # Brian2 logs INFO-level hints (e.g. about 'exact' integration) that users do not need to see.
@@ -102,7 +106,19 @@ def _is_available(name: str) -> bool:
         return shutil.which(os.environ.get("CXX", "g++")) is not None and shutil.which("make")
     if name == "numba_standalone":
         return _numba_device_available()
+    if name == "cuda_standalone":
+        return _cuda_device_available()
     return False
+
+
+def _cuda_device_available() -> bool:
+    if shutil.which("nvidia-smi") is None and not os.path.exists("/dev/nvidia0"):
+        return False
+    try:
+        import brian2cuda  # noqa: F401  (registers the "cuda_standalone" device)
+    except Exception:
+        return False
+    return "cuda_standalone" in brian2.devices.device.all_devices
 
 
 def available_backends() -> list[str]:
@@ -131,6 +147,8 @@ def check_backend(name: str | None) -> str:
             "cython": "install Cython and a C++ compiler",
             "cpp_standalone": "install a C++ compiler (g++) and make",
             "numba_standalone": "install numba",
+            "cuda_standalone": "install spikeplast[cuda] (Python >= 3.12) on a machine with a "
+            "CUDA GPU",
         }
         raise BackendError(
             f"backend {name!r} is not available on this machine; {hints.get(name, '')} or use "

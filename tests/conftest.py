@@ -30,4 +30,9 @@ def backends_under_test() -> list[str]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", backends_under_test())
+        # GPU runs carry the `gpu` marker (they only exist where a CUDA GPU is available)
+        params = [
+            pytest.param(name, marks=pytest.mark.gpu) if name == "cuda_standalone" else name
+            for name in backends_under_test()
+        ]
+        metafunc.parametrize("backend", params)
