@@ -28,7 +28,9 @@ total wall time, peak memory, E firing rate, mean E->E weight change, and synapt
 second. The models agree in statistics (rates within a few Hz), not spike for spike (NEST's
 delays are dendritic, random streams differ).
 
-Usage: ``python benchmarks/balanced_network.py [--size 10000] [--duration 1] [--quick]``.
+Usage: ``python benchmarks/balanced_network.py [--size 10000] [--duration 1] [--quick]``;
+``--scaling 1000,2000,5000,10000`` runs the contenders at each size and draws run time and peak
+memory against size (``--plot FILE``).
 """
 
 from __future__ import annotations
@@ -306,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="1,000 neurons, 0.1 s")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--scaling", help="comma-separated network sizes")
+    parser.add_argument("--plot", type=Path, default=ROOT / "benchmarks" / "balanced_scaling.png")
     parser.add_argument("--contender", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.contender:
@@ -321,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     size, duration = (1000, 0.1) if args.quick else (args.size, args.duration)
     names = [n for n in args.contenders.split(",") if n and _available(n)]
+    if args.scaling:
+        return scaling([int(s) for s in args.scaling.split(",")], duration, names, args)
     results: dict[str, list[dict]] = {}
     for _ in range(args.repeats):
         for name in names:  # interleaved, so that drifts of the machine hit every contender
@@ -356,6 +362,45 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(
             json.dumps({"size": size, "duration": duration, "results": results}, indent=2)
         )
+    return 0
+
+
+def scaling(sizes: list[int], duration: float, names: list[str], args: argparse.Namespace) -> int:
+    """Run time per biological second and peak memory against network size, as a table and plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table: dict[str, list[tuple[int, float, float, float]]] = {name: [] for name in names}
+    for size in sizes:
+        for name in names:
+            result = run_contender(name, size, duration, args.seed)
+            rate = result["e_spikes"] / (0.8 * size) / duration
+            table[name].append(
+                (size, result["network_run_s"] / duration, result["peak_rss_mb"], rate)
+            )
+            print(f"{name} {size}: {table[name][-1]}", file=sys.stderr)
+    print(f"\nScaling, {duration:g} s per size (run-loop seconds per biological second)")
+    print(f"{'contender':<18} " + " ".join(f"{s:>10}" for s in sizes))
+    for name, rows in table.items():
+        print(f"{name:<18} " + " ".join(f"{r[1]:10.2f}" for r in rows))
+    print(f"{'peak MB':<18}")
+    for name, rows in table.items():
+        print(f"{name:<18} " + " ".join(f"{r[2]:10.0f}" for r in rows))
+    figure, (time_axis, memory_axis) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for name, rows in table.items():
+        sizes_run = [r[0] for r in rows]
+        time_axis.loglog(sizes_run, [r[1] for r in rows], "o-", label=name)
+        memory_axis.loglog(sizes_run, [r[2] for r in rows], "o-", label=name)
+    time_axis.set(xlabel="neurons", ylabel="s per biological s", title="run time")
+    memory_axis.set(xlabel="neurons", ylabel="peak MB", title="memory")
+    time_axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(args.plot, dpi=120)
+    print(f"plot: {args.plot}")
+    if args.json:
+        args.json.write_text(json.dumps({"duration": duration, "scaling": table}, indent=2))
     return 0
 
 
