@@ -141,7 +141,7 @@ def _print_table(result: ExperimentResult) -> None:
             )
         return
     print(f"{'rule':<13} {'test acc (mean ± sd)':>21} {'∠(Wᵀ,B)°':>10} {'∠(ΔW,ΔW_BP)°':>14} "
-          f"{'‖B‖/‖W‖':>12} {'time s':>7}")  # fmt: skip
+          f"{'‖B‖/‖W‖':>12} {'cpu s':>7}")  # fmt: skip
     for r in summary["rows"]:
         ratio = "/".join("—" if v != v else f"{v:.2f}" for v in r["norm_ratio"]) or "—"
         extra = f"  mse {r['test_mse_mean']:.4f}" if "test_mse_mean" in r else ""
@@ -150,10 +150,15 @@ def _print_table(result: ExperimentResult) -> None:
             f" ± {100 * r['test_accuracy_sd']:<5.1f}%"
             f" {_format_angles(r['weight_angle_deg']):>10}"
             f" {_format_angles(r['update_angle_deg']):>14}"
-            f" {ratio:>12} {r['seconds']:>7.1f}{extra}"
+            f" {ratio:>12} {r['cpu_seconds']:>7.1f}{extra}"
         )
     for s in summary.get("skipped", []):
         print(f"{s['rule']:<13} not run: {s['reason']}")
+
+
+def _print_footer(result: ExperimentResult) -> None:
+    summary = result.summary
+    print(f"total: {summary['wall_seconds']:.1f} s wall, {summary['cpu_seconds']:.1f} s CPU")
 
 
 def _finish(args: argparse.Namespace, result: ExperimentResult) -> int:
@@ -171,6 +176,7 @@ def _finish(args: argparse.Namespace, result: ExperimentResult) -> int:
         print()
     else:
         _print_table(result)
+        _print_footer(result)
     return 0
 
 

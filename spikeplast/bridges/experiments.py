@@ -7,6 +7,8 @@ run times) and named ``arrays`` (curves), which :func:`save_experiment` writes a
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -43,6 +45,20 @@ class ExperimentResult(NamedTuple):
     name: str
     summary: dict[str, Any]
     arrays: dict[str, np.ndarray]
+
+
+def _timed(function: Callable[..., ExperimentResult]) -> Callable[..., ExperimentResult]:
+    """Add the experiment's total wall-clock and CPU seconds to its summary."""
+
+    @functools.wraps(function)
+    def timed(*args: Any, **kwargs: Any) -> ExperimentResult:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = function(*args, **kwargs)
+        result.summary["wall_seconds"] = time.perf_counter() - wall
+        result.summary["cpu_seconds"] = time.process_time() - cpu
+        return result
+
+    return timed
 
 
 def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
@@ -85,12 +101,14 @@ def _summarise_runs(rule_name: str, runs: list[TrainResult]) -> tuple[dict, dict
         "norm_ratio": _nanmean(stack["norm_ratio"][:, -1]).tolist(),
         "layer_sizes": list(layer_sizes(runs[0].net)),
         "seconds": float(sum(r.seconds for r in runs)),
+        "cpu_seconds": float(sum(r.cpu_seconds for r in runs)),
     }
     arrays = {f"{rule_name}/{k}": v for k, v in stack.items()}
     arrays[f"{rule_name}/epoch"] = runs[0].history.epoch
     return row, arrays
 
 
+@_timed
 def compare_rules(
     task: str = "digits",
     *,
@@ -154,6 +172,7 @@ def compare_rules(
     return ExperimentResult(f"bridge_compare_{data.name}", summary, arrays)
 
 
+@_timed
 def reward_prediction(
     *,
     rules: Sequence[str] = ("bp", "fa", "fa_ex", "elm"),
@@ -254,6 +273,7 @@ def song_xu_lafferty_run(
     return {k: np.asarray(v, dtype=float) for k, v in records.items()}
 
 
+@_timed
 def alignment_vs_regularization(
     *,
     widths: Sequence[int] = (50, 200, 800),

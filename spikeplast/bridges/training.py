@@ -18,10 +18,19 @@ import numpy as np
 from .errors import IncompatibleRuleError, ShapeError, TrainingDivergedError
 from .metrics import feedback_norm_ratio, update_alignment, weight_alignment
 from .network import RateNetwork, forward, layer_sizes, loss_value, output_error
-from .rule import Feedback, Rule, compute_gradients
+from .rule import Feedback, Gradients, Rule, compute_gradients
 from .rules import rule_label
 
-__all__ = ["Dataset", "TrainConfig", "History", "TrainResult", "train", "evaluate", "targets_of"]
+__all__ = [
+    "Dataset",
+    "TrainConfig",
+    "History",
+    "TrainResult",
+    "train",
+    "train_step",
+    "evaluate",
+    "targets_of",
+]
 
 
 class Dataset(NamedTuple):
@@ -70,13 +79,14 @@ class History(NamedTuple):
 
 
 class TrainResult(NamedTuple):
-    """A trained network with its feedback weights, history and wall-clock time."""
+    """A trained network with its feedback weights, history, wall-clock and CPU time."""
 
     rule: str
     net: RateNetwork
     feedback: Feedback
     history: History
     seconds: float
+    cpu_seconds: float
 
 
 def targets_of(data: Dataset, y: np.ndarray) -> np.ndarray:
@@ -137,6 +147,33 @@ def _check_finite(arrays, what: str, step: int, epoch: int, rule: str, lr: float
                 f"training diverged: {what} of layer {k + 1} became NaN/inf at step {step} "
                 f"(epoch {epoch}) with rule {rule}; lower the learning rate (now {lr:g})"
             )
+
+
+def train_step(
+    rule: Rule,
+    net: RateNetwork,
+    feedback: Feedback,
+    x: np.ndarray,
+    targets: np.ndarray,
+    config: TrainConfig,
+    rng: np.random.Generator,
+) -> tuple[RateNetwork, Feedback, Gradients]:
+    """One SGD step on the batch ``(x, targets)``: new network, new feedback, the gradients used.
+
+    A pure function: `net` and `feedback` are not modified.
+    """
+    fwd = forward(net, x)
+    error = output_error(net, fwd, targets, config.loss)
+    gradients = compute_gradients(rule, net, fwd, error, feedback)
+    lr, decay = config.learning_rate, config.weight_decay
+    net = net.replace(
+        weights=tuple(
+            w - lr * (g + decay * w) for w, g in zip(net.weights, gradients.weights, strict=True)
+        ),
+        biases=tuple(b - lr * g for b, g in zip(net.biases, gradients.biases, strict=True)),
+    )
+    feedback = rule.update_feedback(feedback, net, fwd, gradients, lr, rng)
+    return net, feedback, gradients
 
 
 def train(
@@ -200,31 +237,33 @@ def train(
             update_alignment(rule, net, feedback, probe_x, probe_t, config.loss)
         )
 
-    started = time.perf_counter()
-    record(0)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        record(0)
     step = 0
-    lr, decay = config.learning_rate, config.weight_decay
-    for epoch in range(1, config.epochs + 1):
-        order = rng.permutation(len(targets))
-        for start in range(0, len(order), config.batch_size):
-            batch = order[start : start + config.batch_size]
-            fwd = forward(net, data.x_train[batch])
-            error = output_error(net, fwd, targets[batch], config.loss)
-            gradients = compute_gradients(rule, net, fwd, error, feedback)
-            net = net.replace(
-                weights=tuple(
-                    w - lr * (g + decay * w)
-                    for w, g in zip(net.weights, gradients.weights, strict=True)
-                ),
-                biases=tuple(b - lr * g for b, g in zip(net.biases, gradients.biases, strict=True)),
-            )
-            step += 1
-            _check_finite(net.weights, "the weights", step, epoch, label, lr)
-            feedback = rule.update_feedback(feedback, net, fwd, gradients, lr, rng)
-            _check_finite(feedback, "the feedback weights", step, epoch, label, lr)
-        if epoch % config.evaluate_every == 0 or epoch == config.epochs:
-            record(epoch)
-        if on_epoch is not None:
-            on_epoch(epoch)
+    lr = config.learning_rate
+    # Overflow on the way to a NaN is reported by _check_finite, naming layer and step.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(1, config.epochs + 1):
+            order = rng.permutation(len(targets))
+            for start in range(0, len(order), config.batch_size):
+                batch = order[start : start + config.batch_size]
+                net, feedback, gradients = train_step(
+                    rule, net, feedback, data.x_train[batch], targets[batch], config, rng
+                )
+                step += 1
+                _check_finite(net.weights, "the weights", step, epoch, label, lr)
+                _check_finite(feedback, "the feedback weights", step, epoch, label, lr)
+            if epoch % config.evaluate_every == 0 or epoch == config.epochs:
+                record(epoch)
+            if on_epoch is not None:
+                on_epoch(epoch)
     history = History(**{k: np.asarray(v, dtype=float) for k, v in records.items()})
-    return TrainResult(label, net, feedback, history, time.perf_counter() - started)
+    return TrainResult(
+        label,
+        net,
+        feedback,
+        history,
+        time.perf_counter() - started,
+        time.process_time() - cpu_started,
+    )
