@@ -56,6 +56,7 @@ __all__ = [
     "run_protocol",
     "WANG2005_TRIPLETS",
     "WANG2005_QUADRUPLET_T_MS",
+    "protocol_network_data",
 ]
 
 #: Time of the first spike of every condition.
@@ -392,3 +393,37 @@ def run_protocol(
         seed=seed,
         timings=timings,
     )
+
+
+def protocol_network_data(
+    protocol: Protocol,
+    rule: str,
+    rule_parameters: dict[str, Any] | None = None,
+    dt_ms: float = 0.1,
+) -> dict[str, Any]:
+    """A protocol as network-file data (see :mod:`spikeplast.netspec`), e.g. for compiled
+    reruns and sweeps over rule parameters: populations ``pre``/``post`` of spike trains and one
+    one-to-one projection ``synapse`` (w0 = 1)."""
+
+    def trains(side: str) -> list[list[float]]:
+        return [[float(t) * 1e3 for t in getattr(c, side)] for c in protocol.conditions]
+
+    projection: dict[str, Any] = {
+        "pre": "pre",
+        "post": "post",
+        "rule": rule,
+        "connect": "one-to-one",
+        "w_init": 1.0,
+    }
+    if rule_parameters:
+        projection["rule_parameters"] = dict(rule_parameters)
+    return {
+        "name": f"{protocol.name}-protocol",
+        "description": protocol.description,
+        "run": {"duration": f"{protocol.duration()} s", "dt": f"{dt_ms} ms"},
+        "populations": {
+            "pre": {"model": "spike-trains", "trains_ms": trains("pre")},
+            "post": {"model": "spike-trains", "trains_ms": trains("post")},
+        },
+        "projections": {"synapse": projection},
+    }
