@@ -42,8 +42,8 @@ def _configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     where.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="address of a running Dask scheduler (e.g. tcp://host:8786; see docs/sweeps.md "
-        "for Slurm/PBS); default: start a local cluster",
+        help="address of a running Dask scheduler (e.g. tcp://host:8786) or its scheduler file "
+        "(see docs/sweeps.md for Slurm/PBS); default: start a local cluster",
     )
     where.add_argument(
         "--serial", action="store_true", help="run here, one point after the other, no Dask"

@@ -146,13 +146,17 @@ def _import_distributed() -> Any:
 def dask_client(
     scheduler: str | None, workers: int | None, connect_timeout: float = 10.0
 ) -> Iterator[Any]:
-    """A Dask client: connected to `scheduler`, or to a new LocalCluster of `workers` processes
-    with one thread each."""
+    """A Dask client: connected to `scheduler` (an address, or the scheduler file written by
+    ``dask scheduler --scheduler-file``), or to a new LocalCluster of `workers` processes with one
+    thread each."""
     distributed = _import_distributed()
     cluster = None
     if scheduler:
+        where = (
+            {"scheduler_file": scheduler} if Path(scheduler).is_file() else {"address": scheduler}
+        )
         try:
-            client = distributed.Client(scheduler, timeout=connect_timeout)
+            client = distributed.Client(**where, timeout=connect_timeout)
         except (OSError, TimeoutError, ValueError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise SchedulerUnreachable(
@@ -390,6 +394,8 @@ def _executor(
         where = f"scheduler {scheduler}" if scheduler else "a local cluster"
         count = len(client.scheduler_info().get("workers", {}))
         echo(f"running on {where} with {count} workers; dashboard: {_dashboard(client)}")
+        if not count:
+            echo("no worker yet: the points wait for workers to join (batch jobs in a queue?)")
         yield _run_on_dask(config, pending, client)
 
 

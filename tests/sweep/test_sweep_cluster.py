@@ -132,3 +132,25 @@ def test_an_unreachable_scheduler_is_a_clear_error(write_config, tmp_path):
             progress=False,
         )
     assert time.monotonic() - started < 30
+
+
+def test_an_existing_scheduler_runs_the_same_config(tmp_path):
+    """``--scheduler``: the config is unchanged; only the address of the cluster is given."""
+    import distributed
+
+    from spikeplast.sweep import sweep_from_dict
+
+    config = sweep_from_dict(
+        {
+            "target": {"function": "spikeplast.sweep.probe:probe"},
+            "sweep": {"grid": {"x": [1, 2, 3]}, "seeds": [1, 2]},
+            "output": {"directory": str(tmp_path / "out")},
+        }
+    )
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        report = run_sweep(config, scheduler=cluster.scheduler_address, progress=False)
+    assert (report.exit_code, report.done) == (0, 6)
+    values = [float(r["value"]) for r in read_table(tmp_path / "out" / "results.csv")]
+    assert values == [2, 3, 3, 4, 4, 5]  # x * 1 + seed
