@@ -87,6 +87,10 @@ def plan(
     return pending, rows
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _row(point: Point, outcome: Outcome, attempts: int) -> dict[str, Any]:
     return {
         "point_id": point.point_id,
@@ -302,8 +306,8 @@ def run_sweep(
     report = SweepReport(config.name, folder.directory, len(config.points))
     sets = len(config.points) // max(1, len(config.seeds))
     echo(
-        f"sweep {config.name}: {len(config.points)} points ({sets} parameter sets x "
-        f"{len(config.seeds)} seeds) of {config.target.describe()}; "
+        f"sweep {config.name}: {len(config.points)} points ({_count(sets, 'parameter set')} x "
+        f"{_count(len(config.seeds), 'seed')}) of {config.target.describe()}; "
         f"{len(config.points) - len(pending)} recorded before, {len(pending)} to run; "
         f"results in {folder.directory}/"
     )

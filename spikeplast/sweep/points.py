@@ -210,6 +210,9 @@ def magnitudes(values: Sequence[Any], where: str) -> tuple[list[float | None], s
         if split_unit(value) is None:
             numbers.append(None)
             continue
+        if isinstance(value, int) and not unit:
+            numbers.append(value)  # integers stay integers
+            continue
         try:
             numbers.append(_in_unit(value, unit, where))
         except ConfigurationError:
