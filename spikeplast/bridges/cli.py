@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpikeplastError
 from .experiments import (
     DEFAULT_COMPARE_RULES,
     ExperimentResult,
@@ -30,7 +29,7 @@ from .experiments import (
     reward_prediction,
     save_experiment,
 )
-from .rules import RULE_DESCRIPTIONS, RULES
+from .rules import RULE_DESCRIPTIONS, RULES, get_rule
 
 __all__ = ["add_parser", "main"]
 
@@ -115,6 +114,12 @@ def _progress(args: argparse.Namespace, total: int, what: str):
     return bar, bar.update
 
 
+def _check_rules(names: Sequence[str]) -> None:
+    """Fail on unknown rule names before any progress bar or training starts."""
+    for name in names:
+        get_rule(name)
+
+
 def _seeds(args: argparse.Namespace) -> list[int]:
     if args.seeds < 1:
         from .errors import BridgeError
@@ -194,6 +199,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     epochs = args.epochs or (2 if args.quick else {"mnist1d": 40}.get(args.task, 30))
     hidden = args.hidden or ([16] if args.quick else [100, 100])
     rules = args.rules
+    _check_rules(rules)
     bar, progress = _progress(args, len(rules) * len(seeds), f"compare {args.task}")
     try:
         data = None
@@ -225,6 +231,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_reward(args: argparse.Namespace) -> int:
     seeds = _seeds(args)
+    _check_rules(args.rules)
     bar, progress = _progress(args, len(args.rules) * len(seeds), "reward prediction")
     try:
         result = reward_prediction(
@@ -264,16 +271,7 @@ def _cmd_alignment(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m spikeplast.bridges``: the ``bridge`` command on its own; returns the status."""
-    parser = argparse.ArgumentParser(prog="python -m spikeplast.bridges")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_parser(commands)
-    args = parser.parse_args(["bridge", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.func(args) or 0)
-    except SpikeplastError as error:
-        print(f"spikeplast: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("spikeplast: interrupted", file=sys.stderr)
-        return 130
+    """``python -m spikeplast.bridges``: the ``spikeplast bridge`` command; returns the status."""
+    from ..cli import main as spikeplast_main
+
+    return spikeplast_main(["bridge", *(sys.argv[1:] if argv is None else argv)])

@@ -215,46 +215,32 @@ class FAExcitatory(Rule):
         return _direct(net, fwd, error, feedback)
 
 
-def fa_update(
-    net: RateNetwork,
-    x: np.ndarray,
-    targets: np.ndarray,
-    feedback: Feedback,
-    *,
-    loss: str = "mse",
-    learning_rate: float = 0.01,
-) -> tuple[np.ndarray, ...]:
-    """Feedback-alignment weight changes with the given layer-wise `feedback` matrices."""
-    return rule_update(
-        FeedbackAlignment(),
-        net,
-        x,
-        targets,
-        loss=loss,
-        feedback=feedback,
-        learning_rate=learning_rate,
-    )
+def _fixed_feedback_update(rule: Rule, doc: str):
+    def update(
+        net: RateNetwork,
+        x: np.ndarray,
+        targets: np.ndarray,
+        feedback: Feedback,
+        *,
+        loss: str = "mse",
+        learning_rate: float = 0.01,
+    ) -> tuple[np.ndarray, ...]:
+        return rule_update(
+            rule, net, x, targets, loss=loss, feedback=feedback, learning_rate=learning_rate
+        )
+
+    update.__doc__ = doc
+    return update
 
 
-def dfa_update(
-    net: RateNetwork,
-    x: np.ndarray,
-    targets: np.ndarray,
-    feedback: Feedback,
-    *,
-    loss: str = "mse",
-    learning_rate: float = 0.01,
-) -> tuple[np.ndarray, ...]:
-    """Direct-feedback-alignment weight changes with the given direct `feedback` matrices."""
-    return rule_update(
-        DirectFeedbackAlignment(),
-        net,
-        x,
-        targets,
-        loss=loss,
-        feedback=feedback,
-        learning_rate=learning_rate,
-    )
+fa_update = _fixed_feedback_update(
+    FeedbackAlignment(),
+    """Feedback-alignment weight changes ``ΔW_k`` with the given layer-wise `feedback` matrices.""",
+)
+dfa_update = _fixed_feedback_update(
+    DirectFeedbackAlignment(),
+    """Direct-feedback-alignment weight changes ``ΔW_k`` with the given direct `feedback`.""",
+)
 
 
 def three_factor_update(
