@@ -665,9 +665,12 @@ def build(
         )
         delay: Any = None
         if projection.delay is not None and float(projection.delay) > 0 and transmit:
-            # Plasticity runs on somatic spike times; only transmission is delayed.
-            on_pre: Any = {"pre": contribution.on_pre or "", "transmit": transmit}
-            delay = {"transmit": projection.delay}
+            if contribution.on_pre:
+                # Plasticity runs on somatic spike times; only transmission is delayed.
+                on_pre: Any = {"pre": contribution.on_pre, "transmit": transmit}
+                delay = {"transmit": projection.delay}
+            else:  # nothing to do at the soma: one delayed pathway
+                on_pre, delay = transmit, projection.delay
         else:
             on_pre = "\n".join(code for code in (transmit, contribution.on_pre) if code)
         if projection.weight_dtype not in ("float64", "float32"):
