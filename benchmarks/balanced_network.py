@@ -13,6 +13,8 @@ Contenders (each in a fresh process, single-threaded):
     only ``w`` per synapse, plasticity on somatic spike times).
 ``spikeplast-event``
     the same with event-driven trace storage.
+``spikeplast-float32``
+    the same with float32 E->E weights.
 ``brian2-same``
     the same model written by hand in Brian2 (what the composer should generate): measures the
     composer's overhead (goal <= 1.1x).
@@ -51,12 +53,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # --------------------------------------------------------------------------------------------
 
 
-def _spikeplast(size: int, duration: float, storage: str, seed: int) -> dict:
+def _spikeplast(
+    size: int, duration: float, storage: str, seed: int, dtype: str = "float64"
+) -> dict:
     sys.path.insert(0, str(ROOT))
     from spikeplast.backend import Session
     from spikeplast.netspec import build_network, load_network
 
-    spec = load_network("brunel-plastic", _size_overrides(size, duration))
+    overrides = {**_size_overrides(size, duration), "projections.EE.weight_dtype": dtype}
+    spec = load_network("brunel-plastic", overrides)
     started = time.perf_counter()
     with Session("cpp_standalone", dt=spec.dt, seed=seed, trace_storage=storage) as session:
         built, monitors = build_network(session, spec)
@@ -260,6 +265,7 @@ def _nest(size: int, duration: float, seed: int) -> dict:
 CONTENDERS = {
     "spikeplast": lambda n, d, s: _spikeplast(n, d, "clock", s),
     "spikeplast-event": lambda n, d, s: _spikeplast(n, d, "event", s),
+    "spikeplast-float32": lambda n, d, s: _spikeplast(n, d, "clock", s, "float32"),
     "brian2-same": lambda n, d, s: _brian2(n, d, "same", s),
     "brian2-plain": lambda n, d, s: _brian2(n, d, "plain", s),
     "nest": _nest,

@@ -92,6 +92,7 @@ _PROJECTION_KEYS = {
     "delay",
     "plastic",
     "modulator",
+    "weight_dtype",
 }
 
 
@@ -211,6 +212,7 @@ def _projection(name: str, table: Mapping[str, Any], where: str) -> Projection:
         delay=_quantity(delay, f"{where}.delay", second) if delay is not None else None,
         plastic=bool(table.get("plastic", True)),
         modulator=table.get("modulator"),
+        weight_dtype=str(table.get("weight_dtype", "float64")),
     )
 
 
