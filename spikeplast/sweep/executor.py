@@ -409,8 +409,11 @@ def _draw(
     rows: dict[str, dict[str, Any]],
     echo: Callable[[str], None],
 ) -> Path | None:
-    from .plot import plot_sweep
+    from .plot import plot_sweep, plotted_summary
 
+    wanted, drawn = config.target.record.plot, plotted_summary(config, rows)
+    if wanted is not None and drawn != wanted:
+        echo(f"warning: [record] plot names {wanted!r}, which no point reports; drawing {drawn!r}")
     try:
         figure = plot_sweep(config, rows)
     except Exception as error:  # the results are written: a figure problem must not hide them
