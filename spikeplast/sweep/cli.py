@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError, SpikeplastError
+from ..errors import ConfigurationError
 
 __all__ = ["add_parser", "run_command", "main"]
 
@@ -161,16 +161,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m spikeplast.sweep CONFIG.toml ...``; returns the exit status."""
-    parser = _configure(
-        argparse.ArgumentParser(prog="spikeplast sweep", description=__doc__.splitlines()[0])
-    )
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except SpikeplastError as error:
-        print(f"spikeplast: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("spikeplast: interrupted", file=sys.stderr)
-        return 130
+    """``python -m spikeplast.sweep CONFIG.toml ...``: ``spikeplast sweep``; returns the status."""
+    from ..cli import main as spikeplast_main
+
+    return spikeplast_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
