@@ -65,6 +65,8 @@ brian2.BrianLogger.suppress_name("base.method_choice")
 # Checked by Built.check_monitor_indices after standalone runs instead.
 brian2.BrianLogger.suppress_name("cannot_check_statemonitor_indices")
 prefs.logging.console_log_level = "WARNING"
+# Brian2 2.9 runs `make -j` without a limit: dozens of compilers at once on a 2-core machine.
+prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
 
 
 def cache_root() -> Path:
