@@ -9,7 +9,8 @@ prepares a model once and reuses it for all its points:
   structure get one build each, which the object cache keeps to a second or two);
 * networks on runtime backends (``numpy``, ``cython``) keep the parsed network and build the Brian2
   objects per point (Brian2's runtime code cache makes repeated builds cheap);
-* protocols run :func:`spikeplast.experiment.run_protocol_experiment`;
+* protocols run :func:`spikeplast.protocols.run_protocol`, or on ``cpp_standalone`` their network
+  form (:func:`spikeplast.protocols.protocol_network_data`) compiled once per structure;
 * function targets call the function.
 
 Errors from bad values (:class:`~spikeplast.errors.ConfigurationError`: a wrong unit, a negative
@@ -31,7 +32,7 @@ import numpy as np
 
 from ..errors import ConfigurationError
 from .points import Point
-from .targets import Target, short_hash
+from .targets import Target, short_hash, split_structural
 
 __all__ = ["Outcome", "PointRunner", "run_point", "runner_for", "register_runner"]
 
@@ -84,12 +85,11 @@ class NetworkRunner:
     def _compiled_network(self, values: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
         from ..compiled import CompiledNetwork
 
-        structural = set(self.target.structural_paths(list(values)))
-        fixed = {p: v for p, v in values.items() if p in structural}
-        runtime = {p: v for p, v in values.items() if p not in structural}
-        key = short_hash([fixed, sorted(runtime)])
+        structural, runtime = split_structural(self.target.network_spec({}), values)
+        key = short_hash([structural, sorted(runtime)])
         if key not in self.compiled:
-            self.compiled[key] = CompiledNetwork(self.target.network_spec(fixed), list(runtime))
+            spec = self.target.network_spec(structural)
+            self.compiled[key] = CompiledNetwork(spec, list(runtime))
         return self.compiled[key], runtime
 
     def run(
@@ -122,35 +122,90 @@ def _condition_label(row: Mapping[str, Any], columns: list[str]) -> str:
 
 
 class ProtocolRunner:
-    """Runs a plasticity protocol with each point's rule parameters and settings."""
+    """Runs a plasticity protocol with each point's rule parameters and settings.
+
+    On ``cpp_standalone`` the protocol becomes network data
+    (:func:`spikeplast.protocols.protocol_network_data`) compiled once per structure (settings
+    and structural rule parameters) and rerun with the swept rule constants.
+    """
 
     def __init__(self, target: Target):
         self.target = target
+        self.compiled: dict[str, Any] = {}
+
+    def _rows_compiled(
+        self, values: Mapping[str, Any], seed: int | None
+    ) -> tuple[list[dict[str, Any]], np.ndarray]:
+        from ..compiled import CompiledNetwork
+        from ..netspec import apply_overrides, network_from_dict
+        from ..protocols import get_protocol, protocol_network_data
+
+        settings, rule_parameters = self.target.protocol_arguments(values)
+        swept_rule = {k: v for k, v in values.items() if not k.startswith("settings.")}
+        fixed_rule = {k: v for k, v in rule_parameters.items() if k not in swept_rule}
+        protocol = get_protocol(self.target.name, **settings)
+        data = protocol_network_data(
+            protocol, self.target.data["rule"], fixed_rule, self.target.data["dt_ms"]
+        )
+        paths = {f"projections.synapse.rule_parameters.{k}": v for k, v in swept_rule.items()}
+        structural, runtime = split_structural(network_from_dict(data), paths)
+        key = short_hash([settings, structural, sorted(runtime)])
+        if key not in self.compiled:
+            spec = network_from_dict(apply_overrides(data, structural), f"{protocol.name}")
+            self.compiled[key] = CompiledNetwork(spec, list(runtime))
+        weights = self.compiled[key].run(runtime, seed=seed).weights["synapse"]
+        rows = [
+            {**condition.variables, "dw_percent": 100.0 * (float(w) - 1.0)}
+            for condition, w in zip(protocol.conditions, weights, strict=True)
+        ]
+        return rows, weights
 
     def run(
         self, values: Mapping[str, Any], seed: int | None
     ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        from ..experiment import run_protocol_experiment
+        from ..data import compare
+        from ..protocols import get_protocol, run_protocol
+        from ..rules import get_rule
 
         settings, rule_parameters = self.target.protocol_arguments(values)
         data = self.target.data
-        record = run_protocol_experiment(
-            self.target.name,
-            settings=settings,
-            rule=data["rule"],
-            overrides=rule_parameters,
-            backend=self.target.backend,
-            seed=seed,
-            dt_ms=data["dt_ms"],
-            data=data.get("dataset"),
-        )
-        outcomes = ("dw_percent", "data_dw_percent", "data_sem_percent")
-        conditions = [c for c in record["columns"] if c not in outcomes]
-        summary = {_condition_label(row, conditions): row["dw_percent"] for row in record["rows"]}
-        if record["error"]["value"] is not None:
-            summary["error"] = record["error"]["value"]
-        arrays = {"dw_percent": np.array([row["dw_percent"] for row in record["rows"]])}
+        rule = get_rule(data["rule"], **rule_parameters)  # bad values: one-line errors
+        if self.target.backend == "cpp_standalone":
+            rows, weights = self._rows_compiled(values, seed)
+            protocol = get_protocol(self.target.name, **settings)
+        else:
+            from brian2 import ms
+
+            protocol = get_protocol(self.target.name, **settings)
+            result = run_protocol(
+                rule, protocol, backend=self.target.backend, dt=data["dt_ms"] * ms, seed=seed
+            )
+            rows, weights = result.rows, result.final_weights
+        summary = {_condition_label(row, list(protocol.columns)): row["dw_percent"] for row in rows}
+        dataset = _dataset(data.get("dataset"), protocol.data)
+        if dataset is not None:
+            error = compare(rows, dataset).error
+            if error is not None:
+                summary["error"] = error
+        arrays = {"dw_percent": np.array([row["dw_percent"] for row in rows])}
+        if self.target.record.weights:
+            arrays["weights.synapse"] = np.asarray(weights)
         return summary, arrays
+
+
+def _dataset(explicit: str | None, default: str | None) -> Any:
+    """The data set to compare with: `explicit` (must exist), else the protocol's, if shipped."""
+    from ..data import load_dataset
+    from ..errors import UnknownNameError
+
+    if explicit is not None:
+        return load_dataset(explicit)
+    if default is None:
+        return None
+    try:
+        return load_dataset(default)
+    except UnknownNameError:
+        return None
 
 
 class FunctionRunner:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, UnknownNameError
 
-__all__ = ["Record", "Target", "TARGET_KINDS", "short_hash"]
+__all__ = ["Record", "Target", "TARGET_KINDS", "short_hash", "split_structural"]
 
 TARGET_KINDS = ("network", "protocol", "function")
 
@@ -147,18 +147,37 @@ class Target:
 
     def structural_paths(self, paths: list[str]) -> list[str]:
         """Swept paths that force a rebuild of a compiled model (empty on runtime backends)."""
-        if self.kind != "network" or self.backend != "cpp_standalone":
+        if self.backend != "cpp_standalone" or self.kind == "function":
             return []
-        from ..compiled import StructuralChange, runtime_paths
+        if self.kind == "network":
+            return list(split_structural(self.network_spec({}), dict.fromkeys(paths))[0])
+        from ..netspec import network_from_dict
+        from ..protocols import get_protocol, protocol_network_data
 
-        spec = self.network_spec({})
-        structural = []
-        for path in paths:
-            try:
-                runtime_paths(spec, [path])
-            except StructuralChange:
-                structural.append(path)
-        return structural
+        settings, rule_parameters = self.protocol_arguments({})
+        data = protocol_network_data(
+            get_protocol(self.name, **settings), self.data["rule"], rule_parameters
+        )
+        prefix = "projections.synapse.rule_parameters."
+        rule_paths = {prefix + p: None for p in paths if not p.startswith("settings.")}
+        structural = split_structural(network_from_dict(data), rule_paths)[0]
+        return [p for p in paths if p.startswith("settings.") or prefix + p in structural]
+
+
+def split_structural(spec: Any, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(structural, runtime)``: `values` by dotted path, split by whether a compiled model of
+    `spec` needs a rebuild to change them (see :mod:`spikeplast.compiled`)."""
+    from ..compiled import StructuralChange, runtime_paths
+
+    structural, runtime = {}, {}
+    for path, value in values.items():
+        try:
+            runtime_paths(spec, [path])
+        except StructuralChange:
+            structural[path] = value
+        else:
+            runtime[path] = value
+    return structural, runtime
 
 
 def load_function(name: str) -> Callable[..., Any]:
