@@ -63,3 +63,12 @@ def test_protocol_scripts_run_smoke_sized(script, tmp_path):
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+def test_training_benchmark_runs_quick():
+    script = PROTOCOLS.parent / "benchmarks" / "bridges_training.py"
+    completed = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "ratio" in completed.stdout
