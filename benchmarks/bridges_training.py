@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""CPU cost of one training epoch per rule on sklearn digits, BLAS on one thread vs its default.
+"""CPU cost of one training epoch per rule on MNIST-1D, BLAS on one thread vs its default.
 
-The bridges' matrices are small (64-100-100-10, batch 32): OpenBLAS threads mostly spin, so
+The bridges' matrices are small (40-100-100-10, batch 32): OpenBLAS threads mostly spin, so
 training limits BLAS to one thread. This prints CPU seconds per epoch both ways and the ratio.
 ``--quick`` times one epoch of three rules. Unknown options (from ``run_all.py``) are ignored.
 """
@@ -15,18 +15,18 @@ import time
 import numpy as np
 
 from spikeplast.bridges import TrainConfig, get_rule, init_network
-from spikeplast.bridges.datasets import load_digits
+from spikeplast.bridges.datasets import make_mnist1d
 from spikeplast.bridges.training import _train
 
 
 def cpu_per_epoch(rule: str, data, epochs: int) -> float:
     if rule == "gait":
         net = init_network(
-            [64] * 4, hidden="leaky_relu", output="leaky_relu", orthogonal=True, rng=0
+            [40] * 4, hidden="leaky_relu", output="leaky_relu", orthogonal=True, rng=0
         )
         config = TrainConfig("mse", epochs, 32, 0.02, evaluate_every=epochs, free_outputs=True)
     else:
-        net = init_network([64, 100, 100, 10], hidden="relu", output="softmax", rng=0)
+        net = init_network([40, 100, 100, 10], hidden="relu", output="softmax", rng=0)
         config = TrainConfig("cross_entropy", epochs, 32, 0.02, evaluate_every=epochs)
     started = time.process_time()
     _train(net, get_rule(rule), data, config, 0, None, None)  # without the BLAS thread limit
@@ -43,7 +43,7 @@ def main() -> int:
     except ImportError:
         print("threadpoolctl is not installed: nothing to compare")
         return 0
-    data = load_digits()
+    data = make_mnist1d(n_samples=2000)
     rules = ["bp", "fa", "ia"] if args.quick else ["bp", "fa", "dfa", "usf", "sa", "ia", "gait"]
     epochs = 1 if args.quick else args.epochs
     print(f"{'rule':<6} {'1 thread':>10} {'default':>10} {'ratio':>7}   (CPU s per epoch)")

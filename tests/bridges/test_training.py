@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeplast.bridges import TrainConfig, get_rule, init_network, reward_prediction_task, train
+from spikeplast.bridges import (
+    TrainConfig,
+    get_rule,
+    init_network,
+    make_mnist1d,
+    reward_prediction_task,
+    train,
+)
 from spikeplast.bridges.datasets import load_digits
 
 FAST = TrainConfig(epochs=8, batch_size=16, learning_rate=0.1, evaluate_every=4)
@@ -66,3 +73,11 @@ def test_training_is_reproducible_for_a_seed(digits):
     second = train(net, get_rule("brsf"), digits, config, seed=7)
     for a, b in zip(first.net.weights, second.net.weights, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("rule", ["bp", "fa", "kp"])
+def test_rules_learn_generated_mnist1d_without_sklearn(rule):
+    data = make_mnist1d(n_samples=1000, seed=0)
+    net = init_network([40, 64, 10], hidden="relu", output="softmax", rng=0)
+    history = train(net, get_rule(rule), data, FAST, seed=0).history
+    assert history.test_accuracy[0] < 0.2 and history.test_accuracy[-1] > 0.22  # chance: 0.1
