@@ -24,11 +24,12 @@ def _mean(stack: np.ndarray) -> np.ndarray:
 def plot_rule_curves(result: ExperimentResult) -> Any:
     """Accuracy, loss, alignments and norm ratio against epochs, one line per rule (seed mean)."""
     rows = result.summary["rows"]
+    x_label = "block of trials" if result.summary["experiment"] == "reward-prediction" else "epoch"
     figure, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(rows), 2)))
     panels = [
         ("test_accuracy", "test accuracy", None),
-        ("train_loss", "training loss (gait: squared error)", "log"),
+        ("train_loss", "training loss", "log"),
         ("update_angle", "∠(ΔW₁, ΔW₁ᴮᴾ), first layer (°)", None),
         ("weight_angle", "∠(Wᵀ, B), top feedback (°)", None),
         ("norm_ratio", "‖B‖/‖W‖, top feedback", "log"),
@@ -44,7 +45,7 @@ def plot_rule_curves(result: ExperimentResult) -> Any:
                 continue
             axis.plot(epoch, _mean(stack), color=colour, label=rule, lw=1.5)
             axis.set_ylabel(label)
-            axis.set_xlabel("epoch")
+            axis.set_xlabel(x_label)
             if scale:
                 axis.set_yscale(scale)
     bars = axes.flat[5]
@@ -61,8 +62,10 @@ def plot_rule_curves(result: ExperimentResult) -> Any:
     low = min(row["test_accuracy_mean"] for row in rows)
     bars.set_ylim(max(0.0, low - 0.1), 1.0)
     axes.flat[0].legend(fontsize=7, ncol=2)
-    title = result.summary.get("task", result.summary["experiment"])
-    figure.suptitle(f"{result.summary['experiment']} — {title}")
+    if any(row.get("loss") != rows[0].get("loss") for row in rows):
+        axes.flat[1].set_ylabel("training loss (gait: squared error, others: cross-entropy)")
+    task = result.summary.get("task")
+    figure.suptitle(result.summary["experiment"] + (f" — {task}" if task else ""))
     figure.tight_layout()
     return figure
 
