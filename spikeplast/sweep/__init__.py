@@ -15,7 +15,7 @@ from __future__ import annotations
 from .config import SweepConfig, load_sweep_config, sweep_from_dict
 from .executor import SchedulerUnreachable, SweepReport, run_sweep
 from .points import Point
-from .store import FolderMismatch, ResultsFolder, read_table
+from .store import FolderBusy, FolderMismatch, ResultsFolder, read_table
 
 __all__ = [
     "SweepConfig",
@@ -27,5 +27,6 @@ __all__ = [
     "Point",
     "ResultsFolder",
     "FolderMismatch",
+    "FolderBusy",
     "read_table",
 ]

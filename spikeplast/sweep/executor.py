@@ -299,6 +299,36 @@ def run_sweep(
     if serial and scheduler:
         raise BackendError("--serial runs without Dask: leave out --scheduler")
     folder = ResultsFolder(out if out is not None else config.output)
+    with folder.lock():
+        return _run_locked(
+            config,
+            folder,
+            scheduler=scheduler,
+            workers=workers,
+            serial=serial,
+            force_new=force_new,
+            retry_failed=retry_failed,
+            progress=progress,
+            plot=plot,
+            connect_timeout=connect_timeout,
+            echo=echo,
+        )
+
+
+def _run_locked(
+    config: SweepConfig,
+    folder: ResultsFolder,
+    *,
+    scheduler: str | None,
+    workers: int | None,
+    serial: bool,
+    force_new: bool,
+    retry_failed: bool,
+    progress: bool,
+    plot: bool,
+    connect_timeout: float,
+    echo: Callable[[str], None],
+) -> SweepReport:
     state = folder.prepare(config, force_new=force_new)
     if state == "superseded":
         echo(f"moved the earlier results of {folder.directory} to {folder.directory}/superseded/")

@@ -9,6 +9,7 @@
     OUT/sweep.png            the swept quantity against the swept parameters
     OUT/log.jsonl            one line per recorded point and per start/stop of the sweep
     OUT/superseded/<time>/   what --force-new moved aside (nothing is ever deleted)
+OUT/.lock                held while a sweep writes here (a second one is refused)
 
 A row file exists only for a point whose result was recorded completely, so resuming is: run the
 points that have no row.
@@ -19,7 +20,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+import os
+import socket
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ from ..errors import ConfigurationError
 from ..results import save_json, save_npz, to_jsonable, versions, write_atomic
 from .points import Point, magnitudes
 
-__all__ = ["ResultsFolder", "FolderMismatch", "FORMAT"]
+__all__ = ["ResultsFolder", "FolderMismatch", "FolderBusy", "FORMAT"]
 
 #: Version of the folder layout; a change makes old folders refuse to resume.
 FORMAT = 1
@@ -38,6 +42,14 @@ FORMAT = 1
 
 class FolderMismatch(ConfigurationError):
     """The results folder was written by another sweep (other model, backend or versions)."""
+
+
+class FolderBusy(ConfigurationError):
+    """Another sweep is writing to the results folder."""
+
+
+#: Name of the lock file in a results folder.
+LOCK_NAME = ".lock"
 
 
 def _now() -> str:
@@ -103,7 +115,9 @@ class ResultsFolder:
                     f"{self.directory / 'superseded'}/ and start afresh"
                 )
             state = "superseded" if differences else "resume"
-        elif self.directory.is_dir() and any(self.directory.iterdir()):
+        elif self.directory.is_dir() and any(
+            entry.name != LOCK_NAME for entry in self.directory.iterdir()
+        ):
             if not force_new:
                 raise FolderMismatch(
                     f"{self.directory} is not empty and is no sweep results folder (no "
@@ -135,9 +149,37 @@ class ResultsFolder:
         archive = self.directory / "superseded" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         archive.mkdir(parents=True)
         for entry in self.directory.iterdir():
-            if entry.name != "superseded":
+            if entry.name not in ("superseded", LOCK_NAME):
                 entry.rename(archive / entry.name)
         return archive
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's lock: a second sweep writing here at the same time is refused."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            yield
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / LOCK_NAME, "a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                owner = handle.read().strip() or "another process"
+                raise FolderBusy(
+                    f"another spikeplast sweep ({owner}) is writing to {self.directory}; wait "
+                    "for it to finish or use another --out"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- rows ----------------------------------------------------------------------------------
     def row_path(self, point_id: str) -> Path:

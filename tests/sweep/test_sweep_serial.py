@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -181,3 +186,40 @@ def test_the_sweep_command_plugs_into_a_parent_parser():
     add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["sweep", "c.toml", "--workers", "2", "--out", "o"])
     assert args.func is run_command and args.workers == 2 and str(args.out) == "o"
+
+
+def test_a_second_sweep_on_the_same_folder_is_refused(tmp_path):
+    from spikeplast.sweep import FolderBusy, ResultsFolder
+
+    config = _probe(tmp_path, [{"x": 1}])
+    with ResultsFolder(config.output).lock():
+        with pytest.raises(FolderBusy, match=f"pid {os.getpid()} .* is writing to"):
+            run_sweep(config, serial=True, progress=False)
+    assert run_sweep(config, serial=True, progress=False, plot=False).exit_code == 0
+
+
+def test_sigterm_stops_a_sweep_cleanly_and_it_resumes(tmp_path):
+    """A batch system's SIGTERM: rows so far and the table are kept, exit status 130."""
+    points = ", ".join(f"{{ x = {x} }}" for x in range(1, 9))
+    config_path = tmp_path / "term.toml"
+    config_path.write_text(
+        f'[target]\nfunction = "spikeplast.sweep.probe:probe"\n[fixed]\nsleep_s = 0.3\n'
+        f"[sweep]\npoints = [{points}]\n"
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spikeplast.sweep", str(config_path), "--serial"]
+    command += ["--out", str(out), "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list((out / "points").glob("*.json")) if (out / "points").is_dir() else []) < 2:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130 and "run the same command again to resume" in error
+    recorded = len(list((out / "points").glob("*.json")))
+    assert 2 <= recorded < 8 and len(read_table(out / "results.csv")) == recorded
+    events = [json.loads(line)["event"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert events[-1] == "interrupted"
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0 and f"{recorded} recorded before" in resumed.stdout
