@@ -72,6 +72,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     compare.add_argument("--task", default="digits", help="digits, mnist1d or mnist (IDX files)")
     compare.add_argument("--mnist-dir", type=Path, help="directory with the four MNIST IDX files")
     compare.add_argument(
+        "--limit", type=int, help="mnist: use the first N training images (and N/6 test images)"
+    )
+    compare.add_argument(
         "--rules", type=_list(str), default=list(DEFAULT_COMPARE_RULES), help="comma-separated"
     )
     compare.add_argument("--hidden", type=_list(int), help="hidden widths (default 100,100)")
@@ -203,7 +206,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     bar, progress = _progress(args, len(rules) * len(seeds), f"compare {args.task}")
     try:
         data = None
-        if args.quick and args.task in ("digits", "mnist1d"):
+        if args.task == "mnist" and args.limit is not None:
+            from .datasets import load_task
+
+            data = load_task("mnist", mnist_dir=args.mnist_dir, limit=args.limit)
+        elif args.quick and args.task in ("digits", "mnist1d"):
             from .datasets import load_task
 
             data = load_task(args.task) if args.task == "digits" else load_task(

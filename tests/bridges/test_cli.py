@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from spikeplast.bridges.cli import main
+from spikeplast.bridges.experiments import DEFAULT_COMPARE_RULES
+from spikeplast.bridges.rules import RULES
 
 PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
 
@@ -73,3 +76,27 @@ def test_training_benchmark_runs_quick():
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "ratio" in completed.stdout or "threadpoolctl is not installed" in completed.stdout
+
+
+def test_spikeplast_command_has_the_bridge_subcommand(capsys):
+    from spikeplast.cli import main as spikeplast_main
+
+    assert spikeplast_main(["bridge", "rules", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == set(RULES)
+
+
+def test_default_comparison_covers_every_rule_but_the_baseline():
+    assert set(DEFAULT_COMPARE_RULES) == set(RULES) - {"elm"}
+
+
+def test_compare_reads_user_mnist_idx_files(tmp_path, capsys, rng):
+    from .test_datasets import write_idx
+
+    images, labels = rng.integers(0, 256, size=(60, 5, 5)), np.arange(60) % 10
+    for prefix, n in (("train", 60), ("t10k", 20)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", images[:n], 0x08)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", labels[:n], 0x08)
+    argv = ["compare", "--task", "mnist", "--mnist-dir", str(tmp_path), "--limit", "48"]
+    assert main([*argv, "--quick", "--seeds", "1", "--rules", "bp,dfa", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["task"] == "mnist" and summary["n_train"] == 48 and summary["n_test"] == 8
