@@ -87,7 +87,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     compare.set_defaults(func=_cmd_compare)
 
     reward = kinds.add_parser("reward-prediction", help="scalar reward-amount task (Konishi 2023)")
-    reward.add_argument("--rules", type=_list(str), default=["bp", "fa", "fa_ex", "elm"])
+    reward.add_argument(
+        "--rules", type=_list(str), default=["bp", "fa", "fa_ex", "fa_ex_dale", "elm"]
+    )
     reward.add_argument("--hidden", type=int, default=20, help="middle-layer width (default 20)")
     reward.add_argument("--epochs", type=int, default=20, help="blocks of trials (default 20)")
     reward.add_argument("--trials", type=int, default=500, help="trials per block (default 500)")

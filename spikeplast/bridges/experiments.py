@@ -175,7 +175,7 @@ def compare_rules(
 @_timed
 def reward_prediction(
     *,
-    rules: Sequence[str] = ("bp", "fa", "fa_ex", "elm"),
+    rules: Sequence[str] = ("bp", "fa", "fa_ex", "fa_ex_dale", "elm"),
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
     n_hidden: int = 20,
     epochs: int = 20,

@@ -177,9 +177,13 @@ class FAExcitatory(Rule):
         :math:`\\sum_k e_k`; needs a single output unit) or ``"signed"`` (each hidden neuron
         receives its own signed combination :math:`\\sum_k S_{ik} e_k`, :math:`S_{ik} = \\pm 1`
         fixed at random: one neuromodulator channel per output, read with a per-neuron sign).
+    nonnegative_output
+        Keep the output weights :math:`W_L \\ge 0` after every step (Dale's law: every middle
+        neuron *is* excitatory, which is what makes the all-ones feedback sign-concordant).
     """
 
     modulator: str = "all_ones"
+    nonnegative_output: bool = False
     name: ClassVar[str] = "fa_ex"
     routing: ClassVar[str] = "direct"
 
@@ -213,6 +217,11 @@ class FAExcitatory(Rule):
 
     def backward(self, net, fwd, error, feedback):
         return _direct(net, fwd, error, feedback)
+
+    def constrain(self, net: RateNetwork) -> RateNetwork:
+        if not self.nonnegative_output:
+            return net
+        return net.replace(weights=(*net.weights[:-1], np.maximum(net.weights[-1], 0.0)))
 
 
 def _fixed_feedback_update(rule: Rule, doc: str):

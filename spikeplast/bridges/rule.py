@@ -126,6 +126,10 @@ class Rule:
         """Feedback weights after one step; `net` already holds the new forward weights."""
         return feedback
 
+    def constrain(self, net: RateNetwork) -> RateNetwork:
+        """The network after a step, projected onto the rule's constraints (none here)."""
+        return net
+
     def effective_feedback(self, net: RateNetwork, feedback: Feedback) -> Feedback:
         """The matrices that actually carry the signal down (used by the alignment metrics)."""
         return feedback

@@ -38,6 +38,7 @@ RULES: dict[str, Callable[..., Rule]] = {
     "frsf": lambda **kw: SignSymmetry(magnitude="fixed_random", **kw),
     "fa_ex": FAExcitatory,
     "fa_ex_signed": lambda **kw: FAExcitatory(modulator="signed", **kw),
+    "fa_ex_dale": lambda **kw: FAExcitatory(nonnegative_output=True, **kw),
     "sa": symmetric_alignment,
     "aa": activation_alignment,
     "wm": weight_mirror,
@@ -56,6 +57,7 @@ RULE_DESCRIPTIONS: dict[str, str] = {
     "frsf": "sign symmetry, fixed random magnitude (Xiao 2018)",
     "fa_ex": "FA_Ex-100%, all-ones feedback, scalar outputs (Konishi 2023)",
     "fa_ex_signed": "FA_Ex with a signed per-neuron modulator (multi-output)",
+    "fa_ex_dale": "FA_Ex-100% with output weights kept >= 0 (excitatory)",
     "sa": "Symmetric Alignment, decay + self (Kunin 2020)",
     "aa": "Activation Alignment, sparse + amp (Kunin 2020)",
     "wm": "Weight Mirror, decay + amp on noise (Akrout 2019)",
@@ -91,4 +93,6 @@ def rule_label(rule: Rule) -> str:
         )
     if rule.name == "fa_ex" and rule.modulator == "signed":
         return "fa_ex_signed"
+    if rule.name == "fa_ex" and rule.nonnegative_output:
+        return "fa_ex_dale"
     return label

@@ -189,6 +189,7 @@ def train_step(
         ),
         biases=tuple(b - lr * g for b, g in zip(net.biases, gradients.biases, strict=True)),
     )
+    net = rule.constrain(net)
     feedback = rule.update_feedback(feedback, net, fwd, gradients, lr, rng)
     return net, feedback, gradients
 

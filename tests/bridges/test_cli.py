@@ -46,7 +46,7 @@ def test_compare_runs_on_generated_mnist1d(capsys):
 def test_reward_prediction_and_alignment_sweep_quick(tmp_path, capsys):
     assert main(["reward-prediction", "--quick", "--seeds", "2", "--json"]) == 0
     reward = json.loads(capsys.readouterr().out)
-    assert {row["rule"] for row in reward["rows"]} == {"bp", "fa", "fa_ex", "elm"}
+    assert {row["rule"] for row in reward["rows"]} == {"bp", "fa", "fa_ex", "fa_ex_dale", "elm"}
     assert reward["fa_ex_over_bp_mse"] > 0
     assert (
         main(["alignment-vs-regularization", "--quick", "--seeds", "1", "--out", str(tmp_path)])
@@ -86,7 +86,7 @@ def test_spikeplast_command_has_the_bridge_subcommand(capsys):
 
 
 def test_default_comparison_covers_every_rule_but_the_baseline():
-    assert set(DEFAULT_COMPARE_RULES) == set(RULES) - {"elm"}
+    assert set(DEFAULT_COMPARE_RULES) == set(RULES) - {"elm", "fa_ex_dale"}
 
 
 def test_compare_reads_user_mnist_idx_files(tmp_path, capsys, rng):

@@ -196,3 +196,13 @@ def test_gait_prop_differs_from_bp_for_non_orthogonal_weights(rng):
     bp = rule_update(Backprop(), net, x, t)
     np.testing.assert_allclose(gait[-1], bp[-1], rtol=1e-10)  # output layer: same error
     assert not np.allclose(gait[0], bp[0], rtol=1e-2)  # below: W^-1 instead of W^T
+
+
+def test_fa_ex_dale_keeps_output_weights_excitatory(rng):
+    from spikeplast.bridges import Dataset, TrainConfig, train
+
+    data = Dataset("toy", rng.random((40, 5)), rng.standard_normal((40, 1)), np.ones((2, 5)),
+                   np.zeros((2, 1)))  # fmt: skip
+    net = small_net(rng, sizes=(5, 8, 1), hidden="relu")
+    result = train(net, FAExcitatory(nonnegative_output=True), data, TrainConfig("mse", 3, 4, 0.1))
+    assert (result.net.weights[-1] >= 0).all() and (net.weights[-1] < 0).any()
