@@ -41,8 +41,11 @@ def test_all_rules_match_reference(backend):
     assert all(report.compared_points > 500 for report in reports)
 
 
-@pytest.mark.standalone
-@pytest.mark.parametrize("backend_name", ["numpy", "cpp_standalone"])
+# The storage and precision variants run fully in `make test-all`; numpy in the fast suite.
+VARIANT_BACKENDS = ["numpy", pytest.param("cpp_standalone", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("backend_name", VARIANT_BACKENDS)
 def test_all_rules_match_reference_with_event_driven_traces(backend_name):
     reports = check_against_reference(
         all_rule_variants(), backend_name, rtol=RTOL, trace_storage="event"
@@ -50,8 +53,7 @@ def test_all_rules_match_reference_with_event_driven_traces(backend_name):
     assert all(report.compared_points > 500 for report in reports)
 
 
-@pytest.mark.standalone
-@pytest.mark.parametrize("backend_name", ["numpy", "cpp_standalone"])
+@pytest.mark.parametrize("backend_name", VARIANT_BACKENDS)
 def test_float32_weights_cost_about_single_precision(backend_name):
     """float32 weights: the rules agree with the float64 references to ~1e-6 absolute (weights
     of order 1; the relative error grows where a weight has decayed towards zero)."""
