@@ -75,6 +75,8 @@ class SweepConfig:
         How often a point that raised is run again before it is recorded as failed.
     workers
         Size of the local cluster (``None``: one per core).
+    log_scale
+        Sampled paths with a log scale (drawn on log axes).
     raw
         The configuration as read (kept in the results folder's manifest).
     source
@@ -90,6 +92,7 @@ class SweepConfig:
     grid_shape: tuple[int, ...] | None = None
     retries: int = 2
     workers: int | None = None
+    log_scale: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
@@ -342,6 +345,10 @@ def sweep_from_dict(
 
     sweep = _check_keys(raw.get("sweep", {}), _SWEEP_KEYS, "[sweep]")
     method, value_sets, grid_shape = _value_sets(sweep)
+    ranges = (
+        sweep.get(method, {}).get("ranges", {}) if method in ("random", "latin_hypercube") else {}
+    )
+    log_scale = tuple(p for p, r in ranges.items() if r.get("scale") == "log")
     _check_paths(target, value_sets)
     points = make_points(target.model_key(), value_sets, _seeds(sweep.get("seeds")))
     swept = tuple(dict.fromkeys(path for values in value_sets for path in values))
@@ -365,6 +372,7 @@ def sweep_from_dict(
         grid_shape=grid_shape,
         retries=retries,
         workers=workers,
+        log_scale=log_scale,
         raw=dict(raw),
         source=source,
     )

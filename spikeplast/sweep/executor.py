@@ -169,17 +169,11 @@ def dask_client(
                 "and that the scheduler is running, or leave out --scheduler for a local cluster"
             ) from None
     else:
-        try:
-            import bokeh  # noqa: F401  (the dashboard needs it)
-
-            dashboard: str | None = ":0"
-        except ImportError:
-            dashboard = None
         cluster = distributed.LocalCluster(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=dashboard,
+            dashboard_address=":0",  # any free port: several sweeps may run at once
             silence_logs=logging.ERROR,
         )
         client = distributed.Client(cluster)
@@ -246,13 +240,19 @@ def _run_on_dask(
             client.cancel([f for f, _ in futures.values()])
 
 
+def _has_bokeh() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
 def _dashboard(client: Any) -> str:
+    """The dashboard's address (the scheduler serves it only with bokeh installed)."""
     try:
-        running = "dashboard" in client.scheduler_info().get("services", {})
-        link = client.dashboard_link if running else None
+        link = client.dashboard_link if client.run_on_scheduler(_has_bokeh) else None
     except Exception:
         link = None
-    return link or "not running (install bokeh on the scheduler's machine for it)"
+    return link or "not available (install bokeh where the scheduler runs)"
 
 
 def run_sweep(

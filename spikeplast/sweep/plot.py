@@ -124,6 +124,8 @@ def plot_sweep(config: SweepConfig, rows: Mapping[str, Mapping[str, Any]]) -> An
         if categories:
             axis.set_xticks(range(len(categories)), categories, rotation=30, fontsize=7)
         axis.set(xlabel=f"{path} ({unit})" if unit else path, ylabel=quantity)
+        if path in config.log_scale:
+            axis.set_xscale("log")
     if heat_map and config.grid_shape is not None:
         axis = axes[-1]
         shape = config.grid_shape

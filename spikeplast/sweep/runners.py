@@ -75,6 +75,27 @@ class PointRunner(Protocol):
         ...
 
 
+def compiled_network(spec: Any, runtime: list[str]) -> Any:
+    """A :class:`~spikeplast.compiled.CompiledNetwork` of `spec`, built: workers of one machine
+    that need the same model wait for one compile instead of each compiling it."""
+    from ..compiled import CompiledNetwork
+
+    network = CompiledNetwork(spec, runtime)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        network.build()
+        return network
+    network.directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(network.directory.parent / f".{network.key}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            network.build()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return network
+
+
 class NetworkRunner:
     """Runs a network file with each point's values (compiled once per structure on C++)."""
 
@@ -83,13 +104,11 @@ class NetworkRunner:
         self.compiled: dict[str, Any] = {}
 
     def _compiled_network(self, values: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
-        from ..compiled import CompiledNetwork
-
         structural, runtime = split_structural(self.target.network_spec({}), values)
         key = short_hash([structural, sorted(runtime)])
         if key not in self.compiled:
             spec = self.target.network_spec(structural)
-            self.compiled[key] = CompiledNetwork(spec, list(runtime))
+            self.compiled[key] = compiled_network(spec, list(runtime))
         return self.compiled[key], runtime
 
     def run(
@@ -136,7 +155,6 @@ class ProtocolRunner:
     def _rows_compiled(
         self, values: Mapping[str, Any], seed: int | None
     ) -> tuple[list[dict[str, Any]], np.ndarray]:
-        from ..compiled import CompiledNetwork
         from ..netspec import apply_overrides, network_from_dict
         from ..protocols import get_protocol, protocol_network_data
 
@@ -152,7 +170,7 @@ class ProtocolRunner:
         key = short_hash([settings, structural, sorted(runtime)])
         if key not in self.compiled:
             spec = network_from_dict(apply_overrides(data, structural), f"{protocol.name}")
-            self.compiled[key] = CompiledNetwork(spec, list(runtime))
+            self.compiled[key] = compiled_network(spec, list(runtime))
         weights = self.compiled[key].run(runtime, seed=seed).weights["synapse"]
         rows = [
             {**condition.variables, "dw_percent": 100.0 * (float(w) - 1.0)}

@@ -197,3 +197,13 @@ def test_structural_paths_of_compiled_networks_are_named():
     assert config.target.structural_paths(list(config.swept)) == [
         "projections.ff.rule_parameters.tau_plus"
     ]
+
+
+def test_shipped_sweep_configs_load():
+    from pathlib import Path
+
+    shipped = sorted((Path(__file__).parents[2] / "models" / "sweeps").glob("*.toml"))
+    assert shipped
+    for path in shipped:
+        config = load_sweep_config(path)
+        assert config.points and config.name == path.stem.replace("_", "-")
