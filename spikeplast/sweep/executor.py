@@ -298,6 +298,8 @@ def run_sweep(
     """
     if serial and scheduler:
         raise BackendError("--serial runs without Dask: leave out --scheduler")
+    if not serial:
+        _import_distributed()  # before anything is written
     folder = ResultsFolder(out if out is not None else config.output)
     with folder.lock():
         return _run_locked(
