@@ -14,8 +14,10 @@ Which values can change without recompiling (the *runtime paths* of a network fi
 * ``projections.<X>.rule_parameters.<name>`` when ``<name>`` is a constant of the rule's code
   (amplitudes, bounds, ...). Time constants of neuron-side traces define the model's structure.
 
-A run with new values equals a fresh build with those values bit for bit, with one exception: a
-runtime value that replaces a random initialisation (``w_init = "rand()"``) leaves the compiled
+A run with new values equals a fresh build with those values to rounding (a promoted constant is
+read from memory rather than compiled in, so optimised code may round the last bit differently;
+runs with the defaults are bit for bit equal), with one exception: a runtime value that replaces a
+random initialisation (``w_init = "rand()"``) leaves the compiled
 model drawing those random numbers first, so its random stream differs from a fresh build's.
 
 Other paths (durations, time constants, sizes, connectivity, neuron parameters) change the

@@ -54,6 +54,14 @@ def run_protocol_experiment(
     rule_name = rule or spec.default_rule
     rule_object = get_rule(rule_name, **(overrides or {}))
     _, parameter_set = resolve(rule_name)
+    dataset = None  # loaded before the simulation, so that a bad data set fails at once
+    data_name = data or spec.data
+    if data_name is not None:
+        try:
+            dataset = load_dataset(data_name)
+        except UnknownNameError:
+            if data is not None:  # asked for explicitly: report it
+                raise
     result = run_protocol(
         rule_object,
         spec,
@@ -64,14 +72,6 @@ def run_protocol_experiment(
         progress=progress,
     )
     rows = result.rows
-    dataset = None
-    data_name = data or spec.data
-    if data_name is not None:
-        try:
-            dataset = load_dataset(data_name)
-        except UnknownNameError:
-            if data is not None:  # asked for explicitly: report it
-                raise
     comparison = compare(rows, dataset) if dataset is not None else None
     record: dict[str, Any] = {
         "protocol": spec.name,

@@ -1,4 +1,4 @@
-"""Build once, run many: reruns of a compiled model equal fresh builds, bit for bit."""
+"""Build once, run many: reruns of a compiled model equal fresh builds (to rounding)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def compiled():
 
 
 def test_rerun_with_new_values_equals_a_fresh_build(compiled):
+    """Equal to rounding: a promoted constant is read from memory instead of being compiled in,
+    so -ffast-math may round the last bit differently."""
     spec, network = compiled
     values = {
         "populations.inputs.rate": "25 Hz",
@@ -40,7 +42,7 @@ def test_rerun_with_new_values_equals_a_fresh_build(compiled):
     fresh = run_network(
         load_network("song2000", {**BASE, **values}), backend="cpp_standalone", seed=7
     )
-    np.testing.assert_array_equal(rerun.weights["ff"], fresh.weights["ff"])
+    np.testing.assert_allclose(rerun.weights["ff"], fresh.weights["ff"], rtol=1e-12)
     np.testing.assert_array_equal(rerun.spikes["neuron"][1], fresh.spikes["neuron"][1])
     default = network.run()
     np.testing.assert_array_equal(
