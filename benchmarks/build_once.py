@@ -11,7 +11,8 @@ and potentiation amplitude. Three ways, each starting from an empty cache:
   remain);
 * ``fresh builds, no cache``: one full Brian2 build per point (plain Brian2 behaviour).
 
-All three must give the same weights (to rounding). Usage: ``python benchmarks/build_once.py [--points N]``.
+All three must give the same weights (to rounding).
+Usage: ``python benchmarks/build_once.py [--points N]``.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise AssertionError(f"{label} computed different weights")
     best = timings["compiled once"]
     print(
-        f"\n{n}-point sweep of song2000 ({duration} each), cpp_standalone, same weights (rtol 1e-12)"
+        f"\n{n}-point sweep of song2000 ({duration} each), cpp_standalone, "
+        "same weights (rtol 1e-12)"
     )
     print(f"{'method':<30} {'total (s)':>10} {'per point (s)':>14} {'ratio':>7}")
     for label, total in timings.items():
