@@ -357,6 +357,7 @@ def _run_locked(
         pending=len(pending),
         total=len(config.points),
     )
+    failed_now, ending = 0, "finished"
     try:
         with _executor(config, pending, scheduler, workers, serial, connect_timeout, echo) as runs:
             from tqdm.auto import tqdm
@@ -376,33 +377,23 @@ def _run_locked(
                     rows[point.point_id] = row
                     report.ran += 1
                     if outcome.status == "failed":
-                        bar.set_postfix(
-                            failed=sum(
-                                1
-                                for p in config.points
-                                if rows.get(p.point_id, {}).get("status") == "failed"
-                            )
-                        )
+                        failed_now += 1
+                        bar.set_postfix(failed=failed_now)
                     bar.update()
                     if time.perf_counter() - last_table > TABLE_INTERVAL_S:
                         folder.write_table(config.points, rows, config.swept)
                         last_table = time.perf_counter()
     except KeyboardInterrupt:
-        report.interrupted = True
+        report.interrupted, ending = True, "interrupted"
+    except BaseException as error:  # recorded points stay; say why the sweep stopped
+        ending = f"stopped by {type(error).__name__}: {error}"
+        raise
     finally:
         report.seconds = time.perf_counter() - started
         report.table = folder.write_table(config.points, rows, config.swept)
-        for point in config.points:
-            row = rows.get(point.point_id)
-            if row is None:
-                continue
-            if row.get("status") == "done":
-                report.done += 1
-            else:
-                report.failed += 1
-                report.failures.append((point, row.get("error") or "unknown error"))
+        _tally(report, config, rows)
         folder.log(
-            "interrupted" if report.interrupted else "finished",
+            ending,
             done=report.done,
             failed=report.failed,
             seconds=round(report.seconds, 3),
@@ -410,6 +401,19 @@ def _run_locked(
     if plot and report.done and not report.interrupted:
         report.figure = _draw(config, folder, rows, echo)
     return report
+
+
+def _tally(report: SweepReport, config: SweepConfig, rows: dict[str, dict[str, Any]]) -> None:
+    """Count the done and failed points of `config` in `rows`."""
+    for point in config.points:
+        row = rows.get(point.point_id)
+        if row is None:
+            continue
+        if row.get("status") == "done":
+            report.done += 1
+        else:
+            report.failed += 1
+            report.failures.append((point, row.get("error") or "unknown error"))
 
 
 @contextmanager
