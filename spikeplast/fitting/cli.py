@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError, SpikeplastError
+from ..errors import ConfigurationError
 
 __all__ = ["add_parser", "main", "run"]
 
@@ -185,18 +185,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m spikeplast.fitting``: the ``fit`` command on its own."""
-    parser = argparse.ArgumentParser(
-        prog="python -m spikeplast.fitting",
-        description="Fit a plasticity rule's free parameters to experimental data.",
-    )
-    _configure(parser)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except SpikeplastError as error:
-        print(f"spikeplast: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("spikeplast: interrupted", file=sys.stderr)
-        return 130
+    """``python -m spikeplast.fitting ...``: the same as ``spikeplast fit ...``."""
+    from ..cli import main as spikeplast_main
+
+    return spikeplast_main(["fit", *(sys.argv[1:] if argv is None else argv)])

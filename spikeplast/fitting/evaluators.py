@@ -139,54 +139,53 @@ class FastRule:
     ----------
     columns
         Parameter columns the kernel reads, in order.
-    run
-        ``run(rule, params, table, w0, final, trajectory)`` calls the kernel with the rule's
-        options (pairing scheme, weight dependence) encoded.
+    kernel
+        ``kernel(params, *options, w0, sides, interval_index, offsets, intervals, final,
+        trajectory)`` (see :mod:`spikeplast.fitting.kernels`).
+    options
+        The rule's options (pairing scheme, weight dependence) encoded as kernel arguments.
     """
 
     columns: tuple[str, ...]
-    run: Callable[..., None]
+    kernel: Callable[..., None]
+    options: Callable[[Rule], tuple]
 
-
-def _run_triplet(rule: Rule, params, table: EventTable, w0: float, final, trajectory) -> None:
-    from .kernels import triplet_kernel
-
-    triplet_kernel(
-        params,
-        rule.interaction == "nearest",
-        w0,
-        table.sides,
-        table.interval_index,
-        table.offsets,
-        table.intervals,
-        final,
-        trajectory,
-    )
-
-
-def _run_pair(rule: Rule, params, table: EventTable, w0: float, final, trajectory) -> None:
-    from .kernels import WEIGHT_DEPENDENCE_CODES, pair_kernel
-
-    pair_kernel(
-        params,
-        rule.interaction == "nearest",
-        WEIGHT_DEPENDENCE_CODES[rule.weight_dependence],
-        w0,
-        table.sides,
-        table.interval_index,
-        table.offsets,
-        table.intervals,
-        final,
-        trajectory,
-    )
+    def run(self, rule: Rule, params, table: EventTable, w0: float, final, trajectory) -> None:
+        """Evaluate the kernel for `rule`'s options on `table`."""
+        self.kernel(
+            params,
+            *self.options(rule),
+            w0,
+            table.sides,
+            table.interval_index,
+            table.offsets,
+            table.intervals,
+            final,
+            trajectory,
+        )
 
 
 def _fast_rules() -> dict[str, FastRule]:
-    from .kernels import PAIR_COLUMNS, TRIPLET_COLUMNS
+    from .kernels import (
+        PAIR_COLUMNS,
+        TRIPLET_COLUMNS,
+        WEIGHT_DEPENDENCE_CODES,
+        pair_kernel,
+        triplet_kernel,
+    )
 
     return {
-        "triplet-stdp": FastRule(TRIPLET_COLUMNS, _run_triplet),
-        "pair-stdp": FastRule(PAIR_COLUMNS, _run_pair),
+        "triplet-stdp": FastRule(
+            TRIPLET_COLUMNS, triplet_kernel, lambda rule: (rule.interaction == "nearest",)
+        ),
+        "pair-stdp": FastRule(
+            PAIR_COLUMNS,
+            pair_kernel,
+            lambda rule: (
+                rule.interaction == "nearest",
+                WEIGHT_DEPENDENCE_CODES[rule.weight_dependence],
+            ),
+        ),
     }
 
 
