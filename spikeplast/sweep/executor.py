@@ -429,11 +429,15 @@ def _executor(
     if serial or not pending:
         yield _run_serially(config, pending)
         return
+    started = time.perf_counter()
     with dask_client(scheduler, workers or config.workers, connect_timeout) as client:
         _check_workers(client)
         where = f"scheduler {scheduler}" if scheduler else "a local cluster"
         count = len(client.scheduler_info().get("workers", {}))
-        echo(f"running on {where} with {count} workers; dashboard: {_dashboard(client)}")
+        echo(
+            f"running on {where} with {count} workers (ready in "
+            f"{time.perf_counter() - started:.1f} s); dashboard: {_dashboard(client)}"
+        )
         if not count:
             echo("no worker yet: the points wait for workers to join (batch jobs in a queue?)")
         yield _run_on_dask(config, pending, client)
