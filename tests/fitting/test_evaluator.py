@@ -166,3 +166,40 @@ def test_make_evaluator_choices():
     assert isinstance(make_evaluator(get_rule("pair-stdp"), conditions), TraceRuleEvaluator)
     with pytest.raises(ConfigurationError, match="unknown evaluator"):
         make_evaluator(get_rule("pair-stdp"), conditions, method="fast")
+
+
+def _voltage_rule():
+    """A minimal voltage-based rule (like Clopath's): it needs a postsynaptic membrane."""
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from brian2 import ms
+
+    from spikeplast.needs import Lowpass
+    from spikeplast.params import param
+    from spikeplast.rule import Contribution, Rule
+
+    @dataclass(frozen=True, eq=False, kw_only=True)
+    class VoltageRule(Rule):
+        kind: ClassVar[str] = "test-voltage"
+        eta: float = param(1e-3, 1, "learning rate", nonnegative=True)
+
+        def contribute(self, ctx):
+            u = ctx.post(Lowpass("v", 10 * ms))
+            return Contribution(
+                on_pre=f"w = clip(w + plastic*eta*{u.value}/mV, w_min, w_max)",
+                namespace={"eta": self.eta, **self.bounds_namespace()},
+            )
+
+    return VoltageRule()
+
+
+def test_rule_that_cannot_run_the_protocol_is_refused():
+    """Protocols drive spike sources; a voltage-based rule gets a clear error, not a fit."""
+    from spikeplast.fitting.fit import fit_rule
+
+    rule = _voltage_rule()
+    with pytest.raises(ConfigurationError, match="cannot run the protocol conditions"):
+        make_evaluator(rule, sjostrom(pairings=2).conditions, ["eta"])
+    with pytest.raises(ConfigurationError, match="needs a postsynaptic neuron with voltage"):
+        fit_rule(rule, ["sjostrom2001"], restarts=1, workers=1)

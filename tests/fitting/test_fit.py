@@ -239,3 +239,37 @@ def test_profile_intervals_cover_the_truth():
             hits[estimate.name] += low <= truth[estimate.name] <= high
     coverage = {name: count / replicates for name, count in hits.items()}
     assert all(value >= 0.8 for value in coverage.values()), coverage
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_fit_with_brian2_evaluator_matches_numba_fit():
+    """The plug-in path for rules without a kernel: the same fit through compiled Brian2
+    reruns lands where the Numba fit lands."""
+    template = Dataset(
+        name="short",
+        title="",
+        source="synthetic",
+        transcribed_from="",
+        protocol="sjostrom",
+        protocol_notes="",
+        rows=tuple(
+            {"freq_hz": f, "dt_ms": dt, "dw_percent": 0.0, "sem_percent": 5.0}
+            for f in (20.0, 50.0)
+            for dt in (10.0, -10.0)
+        ),
+    )
+    data = synthetic_dataset("pfister2006-visual-aa-minimal", template, noise_seed=3)
+    kwargs = {
+        "free": ["A3+", "A2-"],
+        "restarts": 1,
+        "workers": 1,
+        "ci": "none",
+        "protocol_settings": {"pairings": 10},
+    }
+    fast = fit_rule("pfister2006-visual-aa-minimal", [data], **kwargs)
+    brian = fit_rule("pfister2006-visual-aa-minimal", [data], evaluator="brian2", **kwargs)
+    assert brian.converged and brian.evaluator == "brian2 (compiled)"
+    np.testing.assert_allclose(
+        [e.value for e in brian.estimates], [e.value for e in fast.estimates], rtol=1e-5
+    )
