@@ -30,6 +30,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from functools import cache
@@ -215,6 +216,11 @@ class Session:
     def standalone(self) -> bool:
         return self.backend in STANDALONE_BACKENDS
 
+    @property
+    def _file_progress(self) -> bool:
+        """Whether a progress bar follows the run through the program's progress file."""
+        return self.progress and self.backend == "cpp_standalone"
+
     # -- context -----------------------------------------------------------------------------
     def __enter__(self) -> Session:
         if not (isinstance(self.dt, Quantity) and float(self.dt) > 0):
@@ -286,8 +292,16 @@ class Session:
                 raise BackendError(
                     "a standalone session runs once; call run() once with the total duration"
                 )
-            built.network.run(duration, namespace={})
-            self._run_standalone(description)
+            if self._file_progress:  # the C++ program reports to a file (see _FileProgress)
+                built.network.run(
+                    duration,
+                    namespace={},
+                    report=_STANDALONE_PROGRESS_REPORT,
+                    report_period=1 * second,
+                )
+            else:
+                built.network.run(duration, namespace={})
+            self._run_standalone(description, float(duration / second))
             self._has_run = True
             built.check_monitor_indices()
         else:
@@ -332,7 +346,7 @@ class Session:
                 bar.close()
         self.timings["run"] = time.perf_counter() - start
 
-    def _run_standalone(self, description: str) -> None:
+    def _run_standalone(self, description: str, total_seconds: float = 0.0) -> None:
         from .compile_cache import cached_compiler
 
         device = get_device()
@@ -350,7 +364,10 @@ class Session:
                 compiled = time.perf_counter()
                 self.timings["build"] = compiled - start
                 status("running")
-                device.run(directory=str(self.build_dir), with_output=False)
+                with _FileProgress(
+                    self._file_progress, description, total_seconds, self.build_dir / _PROGRESS_FILE
+                ):
+                    device.run(directory=str(self.build_dir), with_output=False)
                 self.timings["run"] = time.perf_counter() - compiled
                 # time spent in the network's run loop (without setup and synapse creation)
                 last_run = getattr(device, "_last_run_time", None)
@@ -408,6 +425,45 @@ def _progress_bar(enabled: bool, description: str, total_seconds: float) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total_seconds, desc=description, unit="s(bio)", leave=False)
+
+
+#: File in the project directory where a standalone program with progress writes the completed
+#: fraction of its run (C++ report function, called about once per second of wall-clock time).
+_PROGRESS_FILE = "progress.txt"
+_STANDALONE_PROGRESS_REPORT = (
+    f'std::ofstream _progress("{_PROGRESS_FILE}"); _progress << completed << std::endl;'
+)
+
+
+class _FileProgress:
+    """Progress bar of a standalone run, fed by polling the file its report function writes."""
+
+    def __init__(self, enabled: bool, description: str, total_seconds: float, path: Path):
+        self.bar = _progress_bar(enabled and total_seconds > 0, description, total_seconds)
+        self.total = total_seconds
+        self.path = path
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self.done.wait(0.5):
+            try:
+                completed = float(self.path.read_text().strip() or 0.0)
+            except (OSError, ValueError):  # not written yet, or caught mid-write
+                continue
+            self.bar.update(completed * self.total - self.bar.n)
+
+    def __enter__(self) -> _FileProgress:
+        if self.bar is not None:
+            self.path.unlink(missing_ok=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.bar is not None:
+            self.done.set()
+            self.thread.join()
+            self.bar.close()
 
 
 class _Status:

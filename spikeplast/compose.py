@@ -524,8 +524,9 @@ def _scheduled_code(
             contribution.every_step, when="start", name=f"{projection.name}_every_step"
         )
     for index, (code, interval) in enumerate(contribution.periodic):
+        # order -1: before monitors (order 0) in the same slot, which then record updated values
         synapse.run_regularly(
-            code, dt=interval, when="end", name=f"{projection.name}_periodic_{index}"
+            code, dt=interval, when="end", order=-1, name=f"{projection.name}_periodic_{index}"
         )
     if projection.modulator is None:
         return []

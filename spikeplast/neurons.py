@@ -32,6 +32,7 @@ __all__ = [
     "Receptor",
     "LIF",
     "AdEx",
+    "Izhikevich",
     "SpikeTrains",
     "PoissonSource",
     "NEURON_MODELS",
@@ -246,6 +247,80 @@ class AdEx(_SynapticInputs):
 
 
 # --------------------------------------------------------------------------------------------
+# Izhikevich neurons
+# --------------------------------------------------------------------------------------------
+_IZHIKEVICH_SYNAPSES = ("delta", "current")
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Izhikevich(NeuronModel):
+    """Izhikevich (2003) simple spiking neuron.
+
+    ``dv/dt = (0.04 v²/mV + 5 v + 140 mV - u + I_syn + I_ext)/ms`` and ``du/dt = a (b v - u)``;
+    when ``v >= v_peak``: ``v = c``, ``u += d``. As in the paper, inputs ("currents") are in mV
+    (the model's time unit is the ms), so ``I_ext`` (per neuron, settable) and receptor weights
+    are voltages. Receptors: ``synapse = "delta"`` (default, as in Izhikevich's network code) makes
+    an excitatory spike raise ``v`` by ``w*weight_scale`` and an inhibitory one lower it;
+    ``"current"`` uses exponentially decaying inputs ``I_exc``, ``I_inh`` (tau_exc, tau_inh).
+    Integrated with forward Euler (the paper's code uses 0.5-ms steps for ``v``). Defaults: the
+    regular-spiking (RS) cell; parameter sets ``izhikevich2003-rs`` and ``izhikevich2003-fs``.
+    """
+
+    kind: ClassVar[str] = "izhikevich"
+
+    synapse: str = option("delta", _IZHIKEVICH_SYNAPSES, "voltage jumps or decaying inputs")
+    a: Quantity = param(20 * Hz, Hz, "recovery rate (0.02/ms)", positive=True)
+    b: float = param(0.2, 1, "sensitivity of the recovery variable u to v")
+    c: Quantity = param(-65 * mV, volt, "reset potential")
+    d: Quantity = param(8 * mV, volt, "increase of u at a spike")
+    v_peak: Quantity = param(30 * mV, volt, "spike cut-off")
+    tau_exc: Quantity = param(
+        5 * ms, ms, "excitatory input decay (current synapses)", positive=True
+    )
+    tau_inh: Quantity = param(
+        10 * ms, ms, "inhibitory input decay (current synapses)", positive=True
+    )
+
+    def check(self) -> None:
+        if not self.c < self.v_peak:
+            raise ParameterError("izhikevich: the reset c must be below v_peak")
+
+    def capabilities(self) -> frozenset[str]:
+        return frozenset({"voltage", "receptors"})
+
+    def receptors(self) -> dict[str, Receptor]:
+        if self.synapse == "delta":
+            return {"exc": Receptor("v", volt), "inh": Receptor("v", volt, sign=-1)}
+        return {"exc": Receptor("I_exc", volt), "inh": Receptor("I_inh", volt)}
+
+    def equations(self) -> str:
+        inputs = "I_ext" if self.synapse == "delta" else "I_exc - I_inh + I_ext"
+        lines = (
+            f"dv/dt = (0.04*v**2/mV + 5*v + 140*mV - u + {inputs})/ms : volt\n"
+            "du/dt = a*(b*v - u) : volt\n"
+            "I_ext : volt\n"
+        )
+        if self.synapse == "current":
+            lines += "dI_exc/dt = -I_exc/tau_exc : volt\ndI_inh/dt = -I_inh/tau_inh : volt\n"
+        return lines
+
+    def threshold(self) -> str:
+        return "v >= v_peak"
+
+    def reset(self) -> str:
+        return "v = c\nu += d"
+
+    def method(self) -> str:
+        return "euler"
+
+    def namespace(self, name: str) -> dict[str, Any]:
+        return {k: v for k, v in self.values().items() if k != "synapse"}
+
+    def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
+        return {"v": self.c, "u": self.b * self.c}
+
+
+# --------------------------------------------------------------------------------------------
 # Spike sources
 # --------------------------------------------------------------------------------------------
 #: Time used to pad spike-time tables after a neuron's last spike (never reached).
@@ -366,7 +441,7 @@ class PoissonSource(NeuronModel):
 
 
 #: Neuron models that parameter files may name (``model = "lif"``).
-NEURON_MODELS: dict[str, type[NeuronModel]] = {"lif": LIF, "adex": AdEx}
+NEURON_MODELS: dict[str, type[NeuronModel]] = {"lif": LIF, "adex": AdEx, "izhikevich": Izhikevich}
 
 
 def neuron_parameter_sets() -> dict[str, ParameterSet]:

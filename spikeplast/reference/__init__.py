@@ -15,13 +15,24 @@ from collections.abc import Callable
 from ..errors import UnknownNameError, suggest
 from .events import Trajectory
 from .stdp import pair_stdp, triplet_stdp
+from .three_factor import dopamine_stdp, global_error
 
-__all__ = ["Trajectory", "pair_stdp", "triplet_stdp", "REFERENCES", "reference_for"]
+__all__ = [
+    "Trajectory",
+    "pair_stdp",
+    "triplet_stdp",
+    "dopamine_stdp",
+    "global_error",
+    "REFERENCES",
+    "reference_for",
+]
 
 #: Reference implementation by rule kind.
 REFERENCES: dict[str, Callable[..., Trajectory]] = {
     "pair-stdp": pair_stdp,
     "triplet-stdp": triplet_stdp,
+    "dopamine-stdp": dopamine_stdp,  # also takes modulator_times=, end=
+    "global-error": global_error,  # also takes error_times=, errors=
 }
 
 

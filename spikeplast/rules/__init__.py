@@ -14,15 +14,28 @@ from ..errors import ConfigurationError, UnknownNameError, suggest
 from ..params import ParameterSet, load_parameter_file
 from ..resources import models_dir
 from ..rule import Rule
+from .dopamine_stdp import DopamineSTDP
+from .global_error import GlobalError
 from .stdp_pair import PairSTDP
 from .stdp_triplet import TripletSTDP
 
-__all__ = ["RULES", "get_rule", "parameter_sets", "rule_source", "PairSTDP", "TripletSTDP"]
+__all__ = [
+    "RULES",
+    "get_rule",
+    "parameter_sets",
+    "rule_source",
+    "PairSTDP",
+    "TripletSTDP",
+    "DopamineSTDP",
+    "GlobalError",
+]
 
 #: Rule families by kind. A new rule adds one line here.
 RULES: dict[str, type[Rule]] = {
     PairSTDP.kind: PairSTDP,
     TripletSTDP.kind: TripletSTDP,
+    DopamineSTDP.kind: DopamineSTDP,
+    GlobalError.kind: GlobalError,
 }
 
 

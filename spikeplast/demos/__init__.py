@@ -1,0 +1,13 @@
+"""Demonstrations: complete experiments with a figure, run by ``spikeplast demo NAME``.
+
+``conditioning``
+    Izhikevich (2007) classical conditioning with dopamine-gated STDP
+    (:mod:`spikeplast.demos.conditioning`).
+
+Until ``spikeplast demo`` is wired into the main command, ``python -m spikeplast.demos NAME``
+runs the same command-line interface (:mod:`spikeplast.demos.cli`).
+"""
+
+#: Default simulated time of the conditioning demo in seconds (kept here, free of Brian2, for the
+#: command line's help text).
+CONDITIONING_DURATION_S = 600.0
