@@ -43,8 +43,10 @@ def reward_run(backend: str, slots: int = 4) -> tuple[np.ndarray, int, int]:
         rewards = built.spike_monitor("reward")
         session.run(6 * second)
         group = built.groups["reward"]
-        return np.sort(np.asarray(rewards.t / second)), int(group.pairings[0]), int(
-            group.lost_rewards[0]
+        return (
+            np.sort(np.asarray(rewards.t / second)),
+            int(group.pairings[0]),
+            int(group.lost_rewards[0]),
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from brian2 import mV, ms, second
+from brian2 import ms, mV, second
 
 from spikeplast.backend import Session
 from spikeplast.compose import Population, Projection
@@ -30,8 +30,10 @@ def euler_spike_times(neuron: Izhikevich, current_mv: float, duration_s: float, 
 def brian_spike_times(neurons: dict[str, Izhikevich], current_mv: float, duration_s: float):
     with Session("numpy", dt=0.1 * ms) as session:
         built = session.build(
-            [Population(name, model, n=1, init={"I_ext": current_mv * mV})
-             for name, model in neurons.items()],
+            [
+                Population(name, model, n=1, init={"I_ext": current_mv * mV})
+                for name, model in neurons.items()
+            ],
             [],
         )
         monitors = {name: built.spike_monitor(name) for name in neurons}
@@ -61,10 +63,22 @@ def test_delta_receptors_jump_the_voltage():
                 Population("cell", get_neuron("izhikevich2003-rs"), n=2),
             ],
             [
-                Projection("exc", "pre", "cell", receptor="exc", weight_scale=5 * mV,
-                           connect={"i": [0], "j": [0]}),
-                Projection("inh", "pre", "cell", receptor="inh", weight_scale=5 * mV,
-                           connect={"i": [0], "j": [1]}),
+                Projection(
+                    "exc",
+                    "pre",
+                    "cell",
+                    receptor="exc",
+                    weight_scale=5 * mV,
+                    connect={"i": [0], "j": [0]},
+                ),
+                Projection(
+                    "inh",
+                    "pre",
+                    "cell",
+                    receptor="inh",
+                    weight_scale=5 * mV,
+                    connect={"i": [0], "j": [1]},
+                ),
             ],
         )
         voltage = built.monitor("cell", "v")
@@ -82,7 +96,8 @@ def test_current_synapses_and_registry():
     assert "dI_exc/dt" in neuron.equations()
     with pytest.raises(ParameterError, match="reset c must be below v_peak"):
         get_neuron("izhikevich", c=40 * mV)
-    with Session("numpy") as session, pytest.raises(ConfigurationError, match="weight_scale must have the unit"):
+    wrong_unit = pytest.raises(ConfigurationError, match="weight_scale must have the unit")
+    with Session("numpy") as session, wrong_unit:
         session.build(
             [Population("pre", SpikeTrains([[0.001]])), Population("cell", neuron, n=1)],
             [Projection("p", "pre", "cell", weight_scale=1 * ms)],
