@@ -11,8 +11,6 @@ import gzip
 from pathlib import Path
 
 import numpy as np
-from scipy.interpolate import interp1d
-from scipy.ndimage import gaussian_filter1d
 
 from ..errors import suggest
 from .errors import BridgeError, ShapeError, UnknownBridgeNameError
@@ -73,6 +71,8 @@ _MNIST1D_TEMPLATES = np.array(
 
 
 def _resample(signal: np.ndarray, length: int) -> np.ndarray:
+    from scipy.interpolate import interp1d  # imported here: scipy.interpolate is slow to load
+
     return interp1d(np.linspace(0, 1, len(signal)), signal)(np.linspace(0, 1, length))
 
 
@@ -114,6 +114,8 @@ def make_mnist1d(
             x = _resample(x, stretched)
             x *= 1.0 + scale_coefficient * (rng.random() - 0.5)
             x = np.roll(x, int(rng.integers(max_translation)))
+            from scipy.ndimage import gaussian_filter1d
+
             background = gaussian_filter1d(correlated_noise * rng.standard_normal(x.shape), 2)
             x = np.where(x != 0, x, background) + iid_noise * rng.standard_normal(x.shape)
             x = x - shear * (rng.random() - 0.5) * np.linspace(-0.5, 0.5, len(x))
