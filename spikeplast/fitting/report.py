@@ -156,15 +156,13 @@ def format_fit(record: dict[str, Any]) -> str:
     header = ["parameter", "fitted", f"{record['ci']['level']:.0%} CI", "published", "notes"]
     body = []
     for p in record["parameters"]:
-        interval = (
-            f"[{_number(p['ci_low'], '')}, {_number(p['ci_high'], p['unit'])}]"
-            if record["ci"]["method"] != "none"
-            else ""
-        )
-        if p["ci_low"] is None and record["ci"]["method"] != "none":
-            interval = interval.replace("[—", "[unconstrained")
-        if p["ci_high"] is None and record["ci"]["method"] != "none":
-            interval = interval.replace("— ", "unconstrained ").replace(", —", ", unconstrained")
+        interval = ""
+        if record["ci"]["method"] != "none":
+            ends = [
+                "unconstrained" if value is None else _number(value, p["unit"])
+                for value in (p["ci_low"], p["ci_high"])
+            ]
+            interval = f"[{ends[0]}, {ends[1]}]"
         body.append(
             [
                 p["name"],
@@ -285,6 +283,13 @@ def _panel(axis: Any, rows: list[dict[str, Any]], protocol: str, title: str) -> 
     axis.legend(frameon=False, fontsize=7)
 
 
+def _error(rows: list[dict[str, Any]], column: str) -> float:
+    """E of one data set's rows for a model column."""
+    return float(
+        np.mean([((r[column] - r["data_dw_percent"]) / r["data_sem_percent"]) ** 2 for r in rows])
+    )
+
+
 def plot_fit(record: dict[str, Any], result: FitResult | None = None) -> Any:
     """Figure: model vs data (SEM bars) per data set; profiles below when available."""
     import matplotlib
@@ -300,9 +305,10 @@ def plot_fit(record: dict[str, Any], result: FitResult | None = None) -> Any:
     figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.8 * rows), squeeze=False)
     for column, data_set in enumerate(data_sets):
         members = [r for r in record["rows"] if r["data_set"] == data_set["name"]]
-        title = f"{data_set['name']}: E(fit) = {record['error']:.3g}"
+        title = f"{data_set['name']}: E(fit) = {_error(members, 'dw_percent'):.3g}"
         if record["published"]:
-            title += f", E({record['published']['name']}) = {record['published']['error']:.3g}"
+            published_error = _error(members, "published_dw_percent")
+            title += f", E({record['published']['name']}) = {published_error:.3g}"
         _panel(axes[0, column], members, data_set["protocol"], title)
     for axis in axes[0, len(data_sets) :]:
         axis.set_visible(False)
@@ -315,12 +321,18 @@ def plot_fit(record: dict[str, Any], result: FitResult | None = None) -> Any:
             if points:
                 x = [parameter.display(float(parameter.to_si(c))) for c, _ in points]
                 axis.plot(x, [d for _, d in points], "-", color="black", lw=1)
-            axis.axhline(threshold, color="tab:red", lw=0.8, ls="--")
-            axis.axvline(parameter.display(estimate.value), color="tab:green", lw=0.8)
+            axis.axhline(threshold, color="tab:red", lw=0.8, ls="--", label="CI threshold")
+            axis.axvline(parameter.display(estimate.value), color="tab:green", lw=0.8, label="fit")
             if estimate.published is not None:
                 axis.axvline(
-                    parameter.display(estimate.published), color="tab:blue", lw=0.8, ls=":"
+                    parameter.display(estimate.published),
+                    color="tab:blue",
+                    lw=0.8,
+                    ls=":",
+                    label="published",
                 )
+            if i == 0:
+                axis.legend(frameon=False, fontsize=7)
             if parameter.scale == "log":
                 axis.set_xscale("log")
             unit = f" ({parameter.unit})" if parameter.unit else ""
