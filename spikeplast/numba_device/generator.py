@@ -1,0 +1,387 @@
+"""Code generator of the ``numba_standalone`` device: Brian2 abstract code to Numba-Python.
+
+The generated statements are plain Python, compiled by Numba inside one ``@njit`` function per
+code-object block.  Arrays are accessed by their device-wide names (dynamic arrays by the name of
+the array object itself, since the device keeps them as plain NumPy arrays); constants are
+referred to by their names in the code object and become arguments of the compiled function.
+
+Function implementations for this target are registered by :func:`register_functions`; they name
+helpers of :mod:`spikeplast.numba_device.runtime` or carry their own Python source (``def``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from brian2.core.functions import DEFAULT_FUNCTIONS, Function
+from brian2.core.variables import DynamicArrayVariable
+from brian2.parsing.bast import brian_dtype_from_dtype
+from brian2.parsing.rendering import NodeRenderer
+from brian2.utils.stringtools import indent, word_substitute
+
+from brian2.codegen.generators.base import CodeGenerator
+
+__all__ = ["NumbaCodeGenerator", "register_functions", "NUMBA_TARGET_NAME"]
+
+#: The ``class_name`` of the generator, used as key for `TimedArray`/`BinomialFunction`.
+NUMBA_TARGET_NAME = "numba"
+
+
+class NumbaNodeRenderer(NodeRenderer):
+    """Render expressions as Numba-compatible Python.
+
+    `extra_call_args` maps a (translated) function name to names that are appended to its
+    arguments: the arrays a function implementation needs (e.g. the values of a TimedArray).
+    """
+
+    def __init__(self, auto_vectorise=None, extra_call_args=None):
+        super().__init__(auto_vectorise=auto_vectorise)
+        self.extra_call_args = extra_call_args or {}
+
+    def render_Name(self, node):
+        return {"True": "True", "False": "False"}.get(node.id, node.id)
+
+    def render_Call(self, node):
+        rendered = super().render_Call(node)
+        name = self.render_func(node.func)
+        extra = self.extra_call_args.get(name)
+        if extra:
+            if rendered.endswith("()"):
+                rendered = f"{rendered[:-1]}{', '.join(extra)})"
+            else:
+                rendered = f"{rendered[:-1]}, {', '.join(extra)})"
+        return rendered
+
+
+class NumbaCodeGenerator(CodeGenerator):
+    """Translate Brian2 statements into Python statements for Numba's ``nopython`` mode."""
+
+    class_name = NUMBA_TARGET_NAME
+
+    def __init__(self, *args: Any, **kwds: Any) -> None:
+        super().__init__(*args, **kwds)
+        self.extra_call_args: dict[str, list[str]] = {}
+        self.support_code: dict[str, str] = {}
+        self._collect_functions()
+
+    # -- names ----------------------------------------------------------------------------------
+    @staticmethod
+    def get_array_name(var, access_data=True):
+        """Device-wide name; data and dynamic-array object share one name (a NumPy array)."""
+        from brian2.devices.device import get_device
+
+        device = get_device()
+        if isinstance(var, DynamicArrayVariable):
+            return device.get_array_name(var, access_data=False)
+        return device.get_array_name(var, access_data=access_data)
+
+    # -- functions ------------------------------------------------------------------------------
+    def _collect_functions(self) -> None:
+        added: set[int] = set()
+        for varname, var in list(self.variables.items()):
+            if isinstance(var, Function):
+                self._add_function(varname, var, added)
+
+    def _add_function(self, varname: str, func: Function, added: set[int]) -> None:
+        try:
+            impl = func.implementations[self.codeobj_class]
+        except KeyError as error:
+            raise NotImplementedError(
+                f"numba_standalone: function '{varname}' has no Numba implementation "
+                "(user-defined functions need an implementation for the 'numba' target)"
+            ) from error
+        if id(impl) in added:
+            return
+        added.add(id(impl))
+        name = impl.name or varname
+        code = impl.get_code(self.owner)
+        if isinstance(code, dict):
+            code = code.get("support_code")
+        if code is not None:
+            if not isinstance(code, str):
+                raise NotImplementedError(
+                    f"numba_standalone: the implementation of function '{varname}' must be "
+                    "Python source code (a string with a 'def')"
+                )
+            self.support_code[name] = code
+        namespace = impl.get_namespace(self.owner) or {}
+        if namespace:
+            self.extra_call_args[name] = sorted(namespace)
+        for dep_name, dep in (impl.dependencies or {}).items():
+            if dep_name not in self.variables:
+                self.variables[dep_name] = dep
+            self._add_function(dep_name, dep, added)
+
+    # -- translation ----------------------------------------------------------------------------
+    def translate_expression(self, expr):
+        expr = word_substitute(expr, self.func_name_replacements)
+        renderer = NumbaNodeRenderer(
+            auto_vectorise=self.auto_vectorise, extra_call_args=self.extra_call_args
+        )
+        return renderer.render_expr(expr).strip()
+
+    def translate_statement(self, statement):
+        var, op, expr, comment = (
+            statement.var,
+            statement.op,
+            statement.expr,
+            statement.comment,
+        )
+        if op == ":=":
+            op = "="
+        # Like the Cython generator: expressions over boolean variables become if/elif chains
+        # of simpler expressions (the abstract code's boolean simplification).
+        if (
+            statement.used_boolean_variables is not None
+            and len(statement.used_boolean_variables)
+            and brian_dtype_from_dtype(statement.dtype) == "float"
+        ):
+            used_boolvars = statement.used_boolean_variables
+            lines = []
+            for number, (bool_assigns, simp_expr) in enumerate(
+                statement.boolean_simplified_expressions.items()
+            ):
+                atomics = [
+                    boolvar if boolval else f"not {boolvar}" for boolvar, boolval in bool_assigns
+                ]
+                if number == 0:
+                    line = f"if {' and '.join(atomics)}:"
+                elif len(used_boolvars) > 1:
+                    line = f"elif {' and '.join(atomics)}:"
+                else:
+                    line = "else:"
+                line += f"\n    {var} {op} {self.translate_expression(simp_expr)}"
+                lines.append(line)
+            code = "\n".join(lines)
+        else:
+            code = f"{var} {op} {self.translate_expression(expr)}"
+        if len(comment):
+            code += f"  # {comment}"
+        return code
+
+    def _read_arrays(self, read, indices):
+        lines = []
+        for varname in itertools.chain(sorted(indices), sorted(read)):
+            var = self.variables[varname]
+            index = self.variable_indices[varname]
+            lines.append(f"{varname} = {self.get_array_name(var)}[{index}]")
+        return lines
+
+    def _statements(self, statements, conditional_write_vars):
+        lines = []
+        for stmt in statements:
+            line = self.translate_statement(stmt)
+            if stmt.var in conditional_write_vars:
+                lines.append(f"if {conditional_write_vars[stmt.var]}:")
+                lines.append(indent(line))
+            else:
+                lines.append(line)
+        return lines
+
+    def _write_arrays(self, write):
+        lines = []
+        for varname in sorted(write):
+            index = self.variable_indices[varname]
+            var = self.variables[varname]
+            lines.append(f"{self.get_array_name(var)}[{index}] = {varname}")
+        return lines
+
+    def translate_one_statement_sequence(self, statements, scalar=False):
+        read, write, indices, conditional_write_vars = self.arrays_helper(statements)
+        lines = self._read_arrays(read, indices)
+        lines += self._statements(statements, conditional_write_vars)
+        lines += self._write_arrays(write)
+        return "\n".join(lines)
+
+    def translate_statement_sequence(self, sc_statements, ve_statements):
+        # Scalar variables read by the vector code are read once in the scalar code (as in the
+        # Cython and C++ generators), unless the vector code writes them.
+        scalar_code = {}
+        vector_code = {}
+        for block_name in sc_statements:
+            sc_block = sc_statements[block_name]
+            ve_block = ve_statements[block_name]
+            sc_read, sc_write, sc_indices, sc_cond = self.arrays_helper(sc_block)
+            ve_read, ve_write, ve_indices, ve_cond = self.arrays_helper(ve_block)
+            for varname in set(ve_read):
+                var = self.variables[varname]
+                if var.scalar and varname not in ve_write:
+                    sc_read.add(varname)
+                    ve_read.remove(varname)
+            for target, stmts, read, write, indices, cond in [
+                (scalar_code, sc_block, sc_read, sc_write, sc_indices, sc_cond),
+                (vector_code, ve_block, ve_read, ve_write, ve_indices, ve_cond),
+            ]:
+                lines = self._read_arrays(read, indices)
+                lines += self._statements(stmts, cond)
+                lines += self._write_arrays(write)
+                target[block_name] = "\n".join(lines) if lines else "pass"
+        return scalar_code, vector_code, self.determine_keywords()
+
+    def determine_keywords(self):
+        registry = getattr(self.device, "function_support", None)
+        if registry is not None:
+            registry[self.name] = (dict(self.support_code), dict(self.extra_call_args))
+        return {
+            "support_code_numba": dict(self.support_code),
+            "extra_call_args_numba": dict(self.extra_call_args),
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# Function implementations
+# ----------------------------------------------------------------------------------------------
+_RUNTIME_NAMES = {
+    # Brian name: name in the generated module (imported from runtime or math)
+    "sin": "_m_sin",
+    "cos": "_m_cos",
+    "tan": "_m_tan",
+    "sinh": "_m_sinh",
+    "cosh": "_m_cosh",
+    "tanh": "_m_tanh",
+    "exp": "_m_exp",
+    "log": "_m_log",
+    "log10": "_m_log10",
+    "expm1": "_m_expm1",
+    "log1p": "_m_log1p",
+    "sqrt": "_m_sqrt",
+    "arcsin": "_m_asin",
+    "arccos": "_m_acos",
+    "arctan": "_m_atan",
+    "abs": "abs",
+    "ceil": "_ceil",
+    "floor": "_floor",
+    "int": "_int",
+    "clip": "_clip",
+    "sign": "_sign",
+    "timestep": "_timestep",
+    "exprel": "_exprel",
+    "rand": "_rand",
+    "randn": "_randn",
+    "poisson": "_poisson",
+}
+
+
+def _timed_array_code_1d(values, dt, name):
+    from brian2.input.timedarray import _find_K
+
+    def numba_impl(owner):
+        K = _find_K(owner.clock.dt_, dt)
+        return f"""
+def {name}(t, {name}_values):
+    epsilon = {dt!r} / {K}
+    i = np.int32((t / epsilon + 0.5) / {K})
+    if i < 0:
+        i = 0
+    if i >= {name}_values.shape[0]:
+        i = {name}_values.shape[0] - 1
+    return {name}_values[i]
+"""
+
+    return numba_impl
+
+
+def _timed_array_code_2d(values, dt, name):
+    from brian2.input.timedarray import _find_K
+
+    rows, cols = values.shape
+
+    def numba_impl(owner):
+        K = _find_K(owner.clock.dt_, dt)
+        return f"""
+def {name}(t, i, {name}_values):
+    epsilon = {dt!r} / {K}
+    if i < 0 or i >= {cols}:
+        return np.nan
+    timestep = np.int32((t / epsilon + 0.5) / {K})
+    if timestep < 0:
+        timestep = 0
+    elif timestep >= {name}_values.shape[0] // {cols}:
+        timestep = {name}_values.shape[0] // {cols} - 1
+    return {name}_values[timestep * {cols} + i]
+"""
+
+    return numba_impl
+
+
+def _binomial_code(n, p, use_normal, name):
+    from brian2.input.binomial import _pre_calc_constants, _pre_calc_constants_approximated
+
+    if use_normal:
+        loc, scale = _pre_calc_constants_approximated(n, p)
+        # C++ returns a float (single precision) here; keep that rounding for identical results.
+        code = f"""
+def {name}(_vectorisation_idx):
+    return np.float64(np.float32(_randn(_vectorisation_idx) * {scale:.15f} + {loc:.15f}))
+"""
+        dependencies = {"_randn": DEFAULT_FUNCTIONS["randn"]}
+    else:
+        reverse, q, P, qn, bound = _pre_calc_constants(n, p)
+        result = f"{int(n)} - X" if reverse else "X"
+        code = f"""
+def {name}(_vectorisation_idx):
+    X = 0
+    px = {qn:.15f}
+    U = _rand(_vectorisation_idx)
+    while U > px:
+        X += 1
+        if X > {bound:.15f}:
+            X = 0
+            px = {qn:.15f}
+            U = _rand(_vectorisation_idx)
+        else:
+            U -= px
+            px = (({int(n)} - X + 1) * {P:.15f} * px) / (X * {q:.15f})
+    return {result}
+"""
+        dependencies = {"_rand": DEFAULT_FUNCTIONS["rand"]}
+    return code, dependencies
+
+
+_registered = False
+
+
+def register_functions(codeobj_class) -> None:
+    """Add the Numba implementations of Brian2's default functions (idempotent)."""
+    global _registered
+    if _registered:
+        return
+    from brian2.input.binomial import BinomialFunction
+    from brian2.input.timedarray import TimedArray
+
+    for brian_name, numba_name in _RUNTIME_NAMES.items():
+        DEFAULT_FUNCTIONS[brian_name].implementations.add_implementation(
+            NumbaCodeGenerator, code=None, name=numba_name
+        )
+    TimedArray.implementations[NUMBA_TARGET_NAME] = (
+        _timed_array_code_1d,
+        _timed_array_code_2d,
+    )
+    BinomialFunction.implementations[NUMBA_TARGET_NAME] = _binomial_code
+    _registered = True
+
+
+def ensure_function_implementation(func: Function) -> None:
+    """Give TimedArrays and BinomialFunctions created before registration a Numba version."""
+    from brian2.input.binomial import BinomialFunction
+    from brian2.input.timedarray import TimedArray
+
+    if NUMBA_TARGET_NAME in func.implementations._implementations:
+        return
+    if isinstance(func, TimedArray):
+        generate = TimedArray.implementations[NUMBA_TARGET_NAME][func.values.ndim - 1]
+        if func.values.ndim == 1:
+            values = func.values
+        else:
+            values = func.values.astype("float64", order="C", copy=False).ravel()
+        func.implementations.add_dynamic_implementation(
+            NUMBA_TARGET_NAME,
+            generate(func.values, func.dt, func.name),
+            namespace=lambda owner, key=f"{func.name}_values", v=values: {key: v},
+            name=func.name,
+        )
+    elif isinstance(func, BinomialFunction):  # pragma: no cover - created after registration
+        raise NotImplementedError(
+            "numba_standalone: BinomialFunction created before the device was registered"
+        )

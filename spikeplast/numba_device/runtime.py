@@ -1,0 +1,374 @@
+"""Numba helpers used by the generated simulation modules of the ``numba_standalone`` device.
+
+Everything here is compiled in ``nopython`` mode and cached on disk.  The functions mirror the
+C++ standalone runtime (``brianlib`` and the support code of Brian2's C++ code generator) so that a
+simulation consumes random numbers in the same order and produces the same results:
+
+* random numbers: Numba's per-process Mersenne Twister, seeded like ``std::mt19937::seed`` (and
+  NumPy's legacy seeding); ``random()`` builds doubles exactly like Brian2's C++ ``rand()``;
+* the spike queue: a ring buffer of delay slots (one row per slot of a 2-D array), filled in the
+  same order as Brian2's ``CSpikeQueue``;
+* growing arrays for monitors and synapse creation.
+
+The generated modules import these names; the device includes a digest of this file in the cache
+key of every generated module, because Numba's cache does not notice changes of called functions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+
+# ----------------------------------------------------------------------------------------------
+# Random numbers
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def seed_generator(seed):
+    """Seed Numba's generator (``np.random.seed`` inside compiled code, as ``std::mt19937``)."""
+    np.random.seed(seed)
+
+
+@njit(**_JIT)
+def _rand(_vectorisation_idx):
+    return np.random.random()
+
+
+@njit(**_JIT)
+def _randn(_vectorisation_idx):
+    # Numba implements NumPy's legacy polar Box-Muller with a cached second value, which is what
+    # Brian2's C++ RandomGenerator::randn does as well.
+    return np.random.standard_normal()
+
+
+@njit(**_JIT)
+def _loggam(x):
+    a0 = 8.333333333333333e-02
+    a1 = -2.777777777777778e-03
+    a2 = 7.936507936507937e-04
+    a3 = -5.952380952380952e-04
+    a4 = 8.417508417508418e-04
+    a5 = -1.917526917526918e-03
+    a6 = 6.410256410256410e-03
+    a7 = -2.955065359477124e-02
+    a8 = 1.796443723688307e-01
+    a9 = -1.39243221690590e00
+    coefficients = (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9)
+    x0 = x
+    n = 0
+    if x == 1.0 or x == 2.0:
+        return 0.0
+    elif x <= 7.0:
+        n = np.int32(7 - x)
+        x0 = x + n
+    x2 = 1.0 / (x0 * x0)
+    xp = 2 * math.pi
+    gl0 = coefficients[9]
+    for k in range(8, -1, -1):
+        gl0 *= x2
+        gl0 += coefficients[k]
+    gl = gl0 / x0 + 0.5 * math.log(xp) + (x0 - 0.5) * math.log(x0) - x0
+    if x <= 7.0:
+        for _k in range(1, n + 1):
+            gl -= math.log(x0 - 1.0)
+            x0 -= 1.0
+    return gl
+
+
+@njit(**_JIT)
+def _poisson_mult(lam, _vectorisation_idx):
+    enlam = math.exp(-lam)
+    X = np.int32(0)
+    prod = 1.0
+    while True:
+        U = _rand(_vectorisation_idx)
+        prod *= U
+        if prod > enlam:
+            X += 1
+        else:
+            return X
+
+
+@njit(**_JIT)
+def _poisson_ptrs(lam, _vectorisation_idx):
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        U = _rand(_vectorisation_idx) - 0.5
+        V = _rand(_vectorisation_idx)
+        us = 0.5 - abs(U)
+        k = np.int32(math.floor((2 * a / us + b) * U + lam + 0.43))
+        if us >= 0.07 and V <= vr:
+            return k
+        if k < 0 or (us < 0.013 and V > us):
+            continue
+        if (math.log(V) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (
+            -lam + k * loglam - _loggam(k + 1)
+        ):
+            return k
+
+
+@njit(**_JIT)
+def _poisson(lam, _vectorisation_idx):
+    if lam >= 10:
+        return _poisson_ptrs(lam, _vectorisation_idx)
+    elif lam == 0:
+        return np.int32(0)
+    else:
+        return _poisson_mult(lam, _vectorisation_idx)
+
+
+# ----------------------------------------------------------------------------------------------
+# Mathematical functions with C++ semantics
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _clip(value, a_min, a_max):
+    if value < a_min:
+        return a_min
+    if value > a_max:
+        return a_max
+    return value
+
+
+@njit(**_JIT)
+def _sign(value):
+    return np.int32((0 < value) - (value < 0))
+
+
+@njit(**_JIT)
+def _timestep(t, dt):
+    return np.int64((t + 1e-3 * dt) / dt)
+
+
+@njit(**_JIT)
+def _exprel(x):
+    if abs(x) < 1e-16:
+        return 1.0
+    if x > 717:
+        return np.inf
+    return math.expm1(x) / x
+
+
+@njit(**_JIT)
+def _int(x):
+    return np.int32(x)
+
+
+@njit(**_JIT)
+def _floor(x):
+    return np.floor(np.float64(x))
+
+
+@njit(**_JIT)
+def _ceil(x):
+    return np.ceil(np.float64(x))
+
+
+@njit(**_JIT)
+def _float(x):
+    return np.float64(x)
+
+
+# ----------------------------------------------------------------------------------------------
+# Growing arrays (monitors, synapse creation)
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def grow_1d(array, min_size):
+    """Return `array` or a copy with room for at least `min_size` elements (doubling)."""
+    if array.shape[0] >= min_size:
+        return array
+    new_size = max(2 * array.shape[0], min_size, 16)
+    grown = np.zeros(new_size, dtype=array.dtype)
+    grown[: array.shape[0]] = array
+    return grown
+
+
+@njit(**_JIT)
+def grow_2d(array, min_rows):
+    """Return `array` or a copy with room for at least `min_rows` rows (doubling)."""
+    if array.shape[0] >= min_rows:
+        return array
+    new_rows = max(2 * array.shape[0], min_rows, 16)
+    grown = np.zeros((new_rows, array.shape[1]), dtype=array.dtype)
+    grown[: array.shape[0], :] = array
+    return grown
+
+
+@njit(**_JIT)
+def reserve_1d(array, min_size):
+    """Return `array` or a copy with exactly `min_size` elements (no slack)."""
+    if array.shape[0] >= min_size:
+        return array
+    grown = np.zeros(min_size, dtype=array.dtype)
+    grown[: array.shape[0]] = array
+    return grown
+
+
+@njit(**_JIT)
+def reserve_2d(array, min_rows):
+    """Return `array` or a copy with exactly `min_rows` rows (no slack)."""
+    if array.shape[0] >= min_rows:
+        return array
+    grown = np.zeros((min_rows, array.shape[1]), dtype=array.dtype)
+    grown[: array.shape[0], :] = array
+    return grown
+
+
+@njit(**_JIT)
+def resize_1d(array, size):
+    """Resize like ``std::vector::resize``: keep the first elements, zero-fill new ones."""
+    if array.shape[0] == size:
+        return array
+    resized = np.zeros(size, dtype=array.dtype)
+    n = min(size, array.shape[0])
+    resized[:n] = array[:n]
+    return resized
+
+
+# ----------------------------------------------------------------------------------------------
+# Spike queue (one per synaptic pathway)
+# ----------------------------------------------------------------------------------------------
+# state[0]: offset of the current slot; state[1]: 1 if all delays are equal ("scalar delay").
+# data[slot, :count[slot]] holds the synapse indices due `(slot - offset) % n_slots` steps ahead.
+
+
+@njit(**_JIT)
+def queue_prepare(real_delays, sources, source_start, n_sources, dt, data, count, state):
+    """Index synapses by source neuron and convert delays to steps (``CSpikeQueue::prepare``).
+
+    Returns the CSR pointer and index arrays, the delays in steps and the (possibly enlarged)
+    queue data and count arrays.
+    """
+    n_synapses = sources.shape[0]
+    n_delays = real_delays.shape[0]
+    delays = np.empty(n_delays, dtype=np.int32)
+    first_delay = real_delays[0] if n_delays > 0 else 0.0
+    min_delay = np.int32(first_delay / dt + 0.5)
+    max_delay = min_delay
+    for i in range(n_delays):
+        delays[i] = np.int32(real_delays[i] / dt + 0.5)
+        if delays[i] > max_delay:
+            max_delay = delays[i]
+        elif delays[i] < min_delay:
+            min_delay = delays[i]
+    pointers = np.zeros(n_sources + 1, dtype=np.int64)
+    for i in range(n_synapses):
+        pointers[sources[i] - source_start + 1] += 1
+    for i in range(n_sources):
+        pointers[i + 1] += pointers[i]
+    fill = pointers[:n_sources].copy()
+    indices = np.empty(n_synapses, dtype=np.int32)
+    for i in range(n_synapses):
+        source = sources[i] - source_start
+        indices[fill[source]] = i
+        fill[source] += 1
+    n_slots = data.shape[0]
+    if max_delay + 1 > n_slots:
+        # Rotate so that the current slot becomes slot 0, then add empty slots at the end
+        # (CSpikeQueue::expand); spikes already in the queue keep their due times.
+        offset = state[0]
+        new_data = np.zeros((max_delay + 1, data.shape[1]), dtype=np.int32)
+        new_count = np.zeros(max_delay + 1, dtype=np.int64)
+        for k in range(n_slots):
+            old = (offset + k) % n_slots
+            new_count[k] = count[old]
+            new_data[k, : count[old]] = data[old, : count[old]]
+        data = new_data
+        count = new_count
+        state[0] = 0
+    state[1] = 1 if min_delay == max_delay else 0
+    return pointers, indices, delays, data, count
+
+
+@njit(**_JIT)
+def _ensure_slot_capacity(data, needed):
+    if needed <= data.shape[1]:
+        return data
+    new_capacity = max(2 * data.shape[1], needed, 16)
+    grown = np.zeros((data.shape[0], new_capacity), dtype=np.int32)
+    grown[:, : data.shape[1]] = data
+    return grown
+
+
+@njit(**_JIT)
+def queue_push(eventspace, source_start, source_end, pointers, indices, delays, data, count, state):
+    """Advance the queue by one slot, then push the synapses of this step's spiking sources.
+
+    Mirrors ``synapses_push_spikes.cpp`` (advance, then ``CSpikeQueue::push``).  Returns the
+    queue data array, which is replaced when a slot needs more room.
+    """
+    n_slots = data.shape[0]
+    offset = state[0]
+    count[offset] = 0
+    offset = (offset + 1) % n_slots
+    state[0] = offset
+    n_events = eventspace[eventspace.shape[0] - 1]
+    if n_events == 0 or delays.shape[0] == 0:
+        return data
+    start = 0
+    while start < n_events and eventspace[start] < source_start:
+        start += 1
+    stop = start
+    while stop < n_events and eventspace[stop] < source_end:
+        stop += 1
+    if state[1] == 1:
+        slot = (offset + delays[0]) % n_slots
+        needed = count[slot]
+        for k in range(start, stop):
+            neuron = eventspace[k] - source_start
+            needed += pointers[neuron + 1] - pointers[neuron]
+        data = _ensure_slot_capacity(data, needed)
+        position = count[slot]
+        for k in range(start, stop):
+            neuron = eventspace[k] - source_start
+            for j in range(pointers[neuron], pointers[neuron + 1]):
+                data[slot, position] = indices[j]
+                position += 1
+        count[slot] = position
+    else:
+        for k in range(start, stop):
+            neuron = eventspace[k] - source_start
+            for j in range(pointers[neuron], pointers[neuron + 1]):
+                synapse = indices[j]
+                slot = (offset + delays[synapse]) % n_slots
+                if count[slot] >= data.shape[1]:
+                    data = _ensure_slot_capacity(data, count[slot] + 1)
+                data[slot, count[slot]] = synapse
+                count[slot] += 1
+    return data
+
+
+# ----------------------------------------------------------------------------------------------
+# Clocks
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def clock_set_interval(dt, timestep, t, start, end):
+    """Set the clock to the first step at or after `start`; return the end step (Clock.h)."""
+    epsilon = 1e-14
+    i_start = np.int64(start / dt[0] + 0.5)
+    t_start = i_start * dt[0]
+    if t_start == start or abs(t_start - start) <= epsilon * abs(t_start):
+        timestep[0] = i_start
+    else:
+        timestep[0] = np.int64(math.ceil(start / dt[0]))
+    t[0] = timestep[0] * dt[0]
+    i_end = np.int64(end / dt[0] + 0.5)
+    t_end = i_end * dt[0]
+    if not (t_end == end or abs(t_end - end) <= epsilon * abs(t_end)):
+        i_end = np.int64(math.ceil(end / dt[0]))
+    return i_end
