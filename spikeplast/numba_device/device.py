@@ -49,7 +49,9 @@ from brian2.utils.stringtools import get_identifiers, indent
 
 from . import modcache
 from .codeobject import EMPTY_BLOCK_MARKER, NumbaStandaloneCodeObject
-from .generator import ensure_function_implementation
+from .generator import RNG_STATE_ARRAYS, ensure_function_implementation
+from .inline import local_names, rename_names
+from .runtime import new_rng_state, seed_generator
 
 __all__ = ["NumbaStandaloneDevice", "numba_standalone_device", "UNSUPPORTED_TEMPLATES"]
 
@@ -98,6 +100,13 @@ from spikeplast.numba_device.runtime import (
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 '''
 
+#: Names defined at module level of every generated module (see _MODULE_HEADER).
+_MODULE_NAMES = {
+    "np", "njit", "_JIT", "_m_sin", "_m_cos", "_m_tan", "_m_sinh", "_m_cosh", "_m_tanh",
+    "_m_exp", "_m_log", "_m_log10", "_m_expm1", "_m_log1p", "_m_sqrt", "_m_asin", "_m_acos",
+    "_m_atan",
+}
+
 _RETURNS = re.compile(r"^\s*#@returns(.*)$", re.M)
 
 
@@ -128,23 +137,62 @@ def _parse_cpp_value(text: str) -> Any:
 
 
 class _Kernel:
-    """One compiled block of a code object: its function name, arguments and returned arrays."""
+    """One block of a code object: its body, arguments and returned (rebound) arrays.
 
-    def __init__(self, name: str, arrays: list[str], constants: list[tuple[str, int, str]],
-                 returns: list[str], source: str):
+    Blocks that run inside a time loop are pasted into the loop function; blocks run from Python
+    become functions of their own (``source``), or, if the block is a single call of a runtime
+    helper, are executed by calling that helper directly (``direct``: no compilation at all).
+    """
+
+    def __init__(self, name: str, body: str, arrays: list[str],
+                 constants: list[tuple[str, int, str]], returns: list[str]):
         self.name = name
+        self.body = body
         self.arrays = arrays
         #: (argument name, index into the constants array, kind 'f'/'i'/'b')
         self.constants = constants
         self.returns = returns
-        self.source = source
+        self.direct = _direct_call(body)
+        self.source = ""
 
-    def argument_names(self) -> list[str]:
-        return self.arrays + [name for name, _, _ in self.constants]
+    def function_source(self) -> str:
+        args = self.arrays + [name for name, _, _ in self.constants]
+        lines = [_JIT_DECORATOR, f"def {self.name}({', '.join(args)}):", indent(self.body)]
+        if self.returns:
+            lines.append(f"    return ({', '.join(self.returns)},)")
+        return "\n".join(lines) + "\n"
 
-    def call_expression(self) -> str:
-        args = self.arrays + [f"_c{kind}[{index}]" for _, index, kind in self.constants]
-        return f"{self.name}({', '.join(args)})"
+
+def _direct_call(body: str):
+    """``(helper, arguments)`` if `body` is one call of a runtime helper with simple arguments.
+
+    Arguments are ``("name", n)``, ``("item", n, index)`` (``n[index]``) or ``("value", v)``.
+    """
+    from . import runtime
+
+    try:
+        tree = ast.parse(body)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1:
+        return None
+    statement = tree.body[0]
+    call = statement.value if isinstance(statement, ast.Assign | ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and hasattr(runtime, call.func.id) and not call.keywords):
+        return None
+    arguments = []
+    for arg in call.args:
+        if isinstance(arg, ast.Name):
+            arguments.append(("name", arg.id))
+        elif isinstance(arg, ast.Constant):
+            arguments.append(("value", arg.value))
+        elif (isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name)
+              and isinstance(arg.slice, ast.Constant)):
+            arguments.append(("item", arg.value.id, arg.slice.value))
+        else:
+            return None
+    return call.func.id, arguments
 
 
 class NumbaStandaloneDevice(CPPStandaloneDevice):
@@ -381,7 +429,13 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         for name, arr in self.static_arrays.items():
             self._fixed_arrays[name] = arr
         queue_names = self._queue_arrays()
-        global_names = set(self._array_vars) | set(self._fixed_arrays) | set(queue_names)
+        rng_state, rng_gauss = new_rng_state()
+        self._initial_arrays["_rng_state"] = (rng_state.shape, rng_state.dtype)
+        self._initial_arrays["_rng_gauss"] = (rng_gauss.shape, rng_gauss.dtype)
+        global_names = (
+            set(self._array_vars) | set(self._fixed_arrays) | set(queue_names)
+            | set(RNG_STATE_ARRAYS)
+        )
         self._constant_values = {"f": [], "i": [], "b": []}
         self._constant_index = {}
         self.kernels = {}
@@ -389,10 +443,12 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         support_functions: dict[str, str] = {}
         kernel_sources: list[str] = []
         blocks_needed: dict[str, set[str]] = defaultdict(set)
+        python_blocks: dict[str, set[str]] = defaultdict(set)
         for func, args in self.main_queue:
             if func in ("before_run_code_object", "run_code_object", "after_run_code_object"):
                 (codeobj,) = args
                 blocks_needed[codeobj.name].add(func[: -len("_code_object")])
+                python_blocks[codeobj.name].add(func[: -len("_code_object")])
             elif func == "run_network":
                 for _, codeobj in args[1]:
                     blocks_needed[codeobj.name].add("run")
@@ -410,15 +466,17 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                     body = re.sub(rf"\b{re.escape(old)}\b", new, body)
                 kernel = self._make_kernel(codeobj, block, body, global_names)
                 self.kernels[(codeobj.name, block)] = kernel
-                kernel_sources.append(kernel.source)
+                if block in python_blocks[codeobj.name] and kernel.direct is None:
+                    kernel_sources.append(kernel.function_source())
 
         network_sources = {}
         self._ops = []
         for func, args in self.main_queue:
             if func == "run_network":
                 net, code_objects, clocks, duration = args
-                name, source, arrays, returns = self._make_network_loop(net, code_objects,
-                                                                        clocks)
+                name, source, arrays, returns = self._make_network_loop(
+                    code_objects, clocks, global_names | set(support_functions)
+                )
                 network_sources[name] = source
                 self._ops.append(("run_network", (name, arrays, returns, net.name, duration)))
             else:
@@ -486,11 +544,11 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             returns.extend(name.strip() for name in match.group(1).split(",") if name.strip())
         body = _RETURNS.sub("", body)
         identifiers = get_identifiers(body)
-        arrays = sorted(identifiers & global_names)
+        arrays = set(identifiers & global_names)
         constants = []
         for name in sorted(identifiers):
             var = codeobj.variables.get(name)
-            if isinstance(var, Constant):
+            if isinstance(var, Constant) and name not in global_names:
                 index, kind = self._constant(codeobj, name, var.value)
                 constants.append((name, index, kind))
         prologue = []
@@ -499,28 +557,23 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                 var = codeobj.variables.get(name[4:])
                 if isinstance(var, ArrayVariable):
                     array_name = self.get_array_name(var, access_data=False)
-                    arrays = sorted(set(arrays) | {array_name})
+                    arrays.add(array_name)
                     prologue.append(f"{name} = {array_name}.shape[0]")
-        function_name = f"_{block}_{codeobj.name}"
-        args = arrays + [name for name, _, _ in constants]
-        lines = [_JIT_DECORATOR, f"def {function_name}({', '.join(args)}):"]
-        code = "\n".join(prologue) + "\n" + body
+        code = "\n".join(prologue + [body]) if prologue else body
+        code = "\n".join(line for line in code.split("\n") if line.strip())
         if not code.strip() or EMPTY_BLOCK_MARKER in code:
             code = "pass"
-        lines.append(indent(code.strip("\n") or "pass"))
-        if returns:
-            lines.append(f"    return ({', '.join(returns)},)")
-        source = "\n".join(line for line in "\n".join(lines).split("\n") if line.strip())
-        return _Kernel(function_name, arrays, constants, returns, source + "\n")
+        return _Kernel(f"_{block}_{codeobj.name}", code, sorted(arrays), constants, returns)
 
-    def _make_network_loop(self, net, code_objects, clocks):
+    def _make_network_loop(self, code_objects, clocks, module_names: set[str]):
+        """Source of one ``run()``: the clock loop with every block's body pasted in."""
+        from . import runtime
+
         clock_index = {clock: index for index, clock in enumerate(clocks)}
-        clock_arrays = []
-        for clock in clocks:
-            clock_arrays.append(
-                tuple(self.get_array_name(clock.variables[name]) for name in ("dt", "timestep",
-                                                                              "t"))
-            )
+        clock_arrays = [
+            tuple(self.get_array_name(clock.variables[name]) for name in ("dt", "timestep", "t"))
+            for clock in clocks
+        ]
         kernels = [(clock_index[clock], self.kernels[(codeobj.name, "run")], codeobj)
                    for clock, codeobj in code_objects]
         arrays = set()
@@ -533,6 +586,8 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                 if name not in returns:
                     returns.append(name)
         arrays = sorted(arrays)
+        known = (module_names | set(arrays) | set(dir(runtime)) | _MODULE_NAMES
+                 | {"_cf", "_ci", "_cb"})
         body = ["_t_start = _net_t[0]", "_t_end = _t_start + _duration"]
         for index, (dt, timestep, t) in enumerate(clock_arrays):
             body.append(
@@ -549,6 +604,20 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                         f"{name} = reserve_{ndim}d({name}, {size_name}[0] + _i_end_{index} - "
                         f"{timestep}[0])"
                     )
+        pasted = []
+        for number, (index, kernel, codeobj) in enumerate(kernels):
+            suffix = f"__{number}"
+            constant_names = {name for name, _, _ in kernel.constants}
+            local = local_names(kernel.body, known)
+            for name, constant_index, kind in kernel.constants:
+                body.append(f"{name}{suffix} = _c{kind}[{constant_index}]")
+            code = rename_names(
+                kernel.body,
+                lambda name, local=local | constant_names, suffix=suffix: (
+                    name + suffix if name in local else None
+                ),
+            )
+            pasted.append((index, codeobj.name, code))
         loop = []
         single_clock = len(clocks) == 1
         if single_clock:
@@ -567,15 +636,13 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                 loop.append(
                     f"_current_{index} = {t}[0] == _tmin or abs({t}[0] - _tmin) <= 1e-14"
                 )
-        for index, kernel, _ in kernels:
-            call = kernel.call_expression()
-            if kernel.returns:
-                call = f"{', '.join(kernel.returns)}, = {call}"
+        for index, name, code in pasted:
+            loop.append(f"# {name}")
             if single_clock:
-                loop.append(call)
+                loop.extend(code.split("\n"))
             else:
                 loop.append(f"if _current_{index}:")
-                loop.append(f"    {call}")
+                loop.extend(f"    {line}" for line in code.split("\n"))
         for index, (dt, timestep, t) in enumerate(clock_arrays):
             tick = [f"{timestep}[0] += 1", f"{t}[0] = {timestep}[0] * {dt}[0]"]
             if single_clock:
@@ -718,10 +785,7 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             "_cb": np.array(self._constant_values["b"], dtype=np.bool_),
         }
         # Like C++ standalone, start from a random seed unless seed() is called.
-        module_seed = module.__dict__.get("seed_generator")
-        from .runtime import seed_generator
-
-        (module_seed or seed_generator)(int.from_bytes(os.urandom(4), "little"))
+        seed_generator(_random_seed(), state["_rng_state"], state["_rng_gauss"])
         net_times: dict[str, np.ndarray] = {}
         loop_time = 0.0
         for func, args in self._ops:
@@ -769,9 +833,8 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                     else:
                         raise KeyError(f"run_args: unknown array {arrayname}")
             elif func == "seed":
-                seed = args
-                seed_generator(int.from_bytes(os.urandom(4), "little") if seed is None
-                               else int(seed) & 0xFFFFFFFF)
+                seed = _random_seed() if args is None else int(args) & 0xFFFFFFFF
+                seed_generator(seed, state["_rng_state"], state["_rng_gauss"])
             else:
                 raise NotImplementedError(f"Unknown main queue function type {func}")
         self.timers["numba"]["loop"] = loop_time
@@ -779,9 +842,27 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
 
     @staticmethod
     def _call_kernel(module, kernel: _Kernel, state, constants) -> None:
-        args = [state[name] for name in kernel.arrays]
-        args += [constants[f"_c{kind}"][index] for _, index, kind in kernel.constants]
-        result = getattr(module, kernel.name)(*args)
+        if kernel.direct is not None:
+            from . import runtime
+
+            helper, arguments = kernel.direct
+            constant_values = {
+                name: constants[f"_c{kind}"][index] for name, index, kind in kernel.constants
+            }
+            args = []
+            for argument in arguments:
+                if argument[0] == "name":
+                    name = argument[1]
+                    args.append(constant_values[name] if name in constant_values else state[name])
+                elif argument[0] == "item":
+                    args.append(state[argument[1]][argument[2]])
+                else:
+                    args.append(argument[1])
+            result = getattr(runtime, helper)(*args)
+        else:
+            args = [state[name] for name in kernel.arrays]
+            args += [constants[f"_c{kind}"][index] for _, index, kind in kernel.constants]
+            result = getattr(module, kernel.name)(*args)
         if kernel.returns:
             for name, value in zip(kernel.returns, result, strict=True):
                 state[name] = value
@@ -825,6 +906,10 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                     os.rmdir(self.project_dir)
                 except OSError:
                     pass
+
+
+def _random_seed() -> int:
+    return int.from_bytes(os.urandom(4), "little")
 
 
 def _resized(array: np.ndarray, new_size) -> np.ndarray:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from brian2.codegen.generators.base import CodeGenerator
 from brian2.core.functions import DEFAULT_FUNCTIONS, Function
 from brian2.core.variables import DynamicArrayVariable
 from brian2.parsing.bast import brian_dtype_from_dtype
 from brian2.parsing.rendering import NodeRenderer
 from brian2.utils.stringtools import indent, word_substitute
-
-from brian2.codegen.generators.base import CodeGenerator
 
 __all__ = ["NumbaCodeGenerator", "register_functions", "NUMBA_TARGET_NAME"]
 
@@ -106,12 +105,19 @@ class NumbaCodeGenerator(CodeGenerator):
                 )
             self.support_code[name] = code
         namespace = impl.get_namespace(self.owner) or {}
-        if namespace:
-            self.extra_call_args[name] = sorted(namespace)
+        extra = sorted(namespace)
         for dep_name, dep in (impl.dependencies or {}).items():
             if dep_name not in self.variables:
                 self.variables[dep_name] = dep
             self._add_function(dep_name, dep, added)
+            dep_impl = dep.implementations[self.codeobj_class]
+            extra += [arg for arg in self.extra_call_args.get(dep_impl.name or dep_name, [])
+                      if arg not in extra]
+        for arg in _RNG_ARGS.get(name, ()):
+            if arg not in extra:
+                extra.append(arg)
+        if extra:
+            self.extra_call_args[name] = extra
 
     # -- translation ----------------------------------------------------------------------------
     def translate_expression(self, expr):
@@ -232,6 +238,14 @@ class NumbaCodeGenerator(CodeGenerator):
 # ----------------------------------------------------------------------------------------------
 # Function implementations
 # ----------------------------------------------------------------------------------------------
+#: Generator-state arrays passed to the random functions of the runtime (explicit MT19937 state).
+RNG_STATE_ARRAYS = ("_rng_state", "_rng_gauss")
+_RNG_ARGS = {
+    "_rand": ("_rng_state",),
+    "_randn": ("_rng_state", "_rng_gauss"),
+    "_poisson": ("_rng_state",),
+}
+
 _RUNTIME_NAMES = {
     # Brian name: name in the generated module (imported from runtime or math)
     "sin": "_m_sin",
@@ -312,24 +326,26 @@ def _binomial_code(n, p, use_normal, name):
         loc, scale = _pre_calc_constants_approximated(n, p)
         # C++ returns a float (single precision) here; keep that rounding for identical results.
         code = f"""
-def {name}(_vectorisation_idx):
-    return np.float64(np.float32(_randn(_vectorisation_idx) * {scale:.15f} + {loc:.15f}))
+def {name}(_vectorisation_idx, _rng_state, _rng_gauss):
+    return np.float64(np.float32(
+        _randn(_vectorisation_idx, _rng_state, _rng_gauss) * {scale:.15f} + {loc:.15f}
+    ))
 """
         dependencies = {"_randn": DEFAULT_FUNCTIONS["randn"]}
     else:
         reverse, q, P, qn, bound = _pre_calc_constants(n, p)
         result = f"{int(n)} - X" if reverse else "X"
         code = f"""
-def {name}(_vectorisation_idx):
+def {name}(_vectorisation_idx, _rng_state):
     X = 0
     px = {qn:.15f}
-    U = _rand(_vectorisation_idx)
+    U = _rand(_vectorisation_idx, _rng_state)
     while U > px:
         X += 1
         if X > {bound:.15f}:
             X = 0
             px = {qn:.15f}
-            U = _rand(_vectorisation_idx)
+            U = _rand(_vectorisation_idx, _rng_state)
         else:
             U -= px
             px = (({int(n)} - X + 1) * {P:.15f} * px) / (X * {q:.15f})

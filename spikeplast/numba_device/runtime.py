@@ -28,22 +28,88 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"cont
 # ----------------------------------------------------------------------------------------------
 
 
-@njit(**_JIT)
-def seed_generator(seed):
-    """Seed Numba's generator (``np.random.seed`` inside compiled code, as ``std::mt19937``)."""
-    np.random.seed(seed)
+# Brian2's C++ standalone draws from std::mt19937 and NumPy's legacy generator draws from the
+# same Mersenne Twister; both seed it with init_genrand.  Numba's own np.random costs ~14 ns per
+# double here (a call into its helper library for the thread state), so the generator is
+# implemented below on an explicit state array that the generated code passes around:
+# rng_state[:624] is the MT19937 state, rng_state[624] the position; rng_gauss holds the second
+# normal deviate of the polar method ([0]: whether one is stored, [1]: its value).
+_MT_N = 624
+_MT_M = 397
+_UPPER = 0x80000000
+_LOWER = 0x7FFFFFFF
+_MATRIX = 0x9908B0DF
+_MASK32 = 0xFFFFFFFF
+# All arithmetic is on int64 (values stay below 2**47): unsigned 64-bit integers would make the
+# conversion to double slow and mixed signed/unsigned expressions float in Numba.
+
+
+def new_rng_state() -> tuple[np.ndarray, np.ndarray]:
+    """Unseeded generator state (seed it with :func:`seed_generator`)."""
+    return np.zeros(_MT_N + 1, dtype=np.uint32), np.zeros(2, dtype=np.float64)
 
 
 @njit(**_JIT)
-def _rand(_vectorisation_idx):
-    return np.random.random()
+def seed_generator(seed, rng_state, rng_gauss):
+    """Seed like ``std::mt19937::seed(seed)`` and NumPy's ``RandomState.seed(seed)``."""
+    value = np.int64(seed) & _MASK32
+    rng_state[0] = value
+    for i in range(1, _MT_N):
+        value = (1812433253 * (value ^ (value >> 30)) + i) & _MASK32
+        rng_state[i] = value
+    rng_state[_MT_N] = _MT_N
+    rng_gauss[0] = 0.0
+    rng_gauss[1] = 0.0
 
 
-@njit(**_JIT)
-def _randn(_vectorisation_idx):
-    # Numba implements NumPy's legacy polar Box-Muller with a cached second value, which is what
-    # Brian2's C++ RandomGenerator::randn does as well.
-    return np.random.standard_normal()
+@njit(inline="always", **_JIT)
+def _mt_next(rng_state):
+    # The block "twist" is done lazily, one element per draw: element p of the new block depends
+    # on the old elements p and p+1 and on element p+397 (old) or p-227 (already new), so
+    # updating it just before it is used gives exactly the sequence of the block-wise twist.
+    # Keeping the draw free of loops and calls lets Numba inline it without reference counting.
+    position = np.int64(rng_state[_MT_N])
+    if position >= _MT_N:
+        position = 0
+    following = position + 1 if position < _MT_N - 1 else 0
+    partner = position + _MT_M if position < _MT_N - _MT_M else position + _MT_M - _MT_N
+    y = (np.int64(rng_state[position]) & _UPPER) | (np.int64(rng_state[following]) & _LOWER)
+    value = np.int64(rng_state[partner]) ^ (y >> 1)
+    if y & 1:
+        value ^= _MATRIX
+    rng_state[position] = value
+    rng_state[_MT_N] = position + 1
+    value ^= value >> 11
+    value ^= (value << 7) & 0x9D2C5680
+    value ^= (value << 15) & 0xEFC60000
+    value ^= value >> 18
+    return value
+
+
+@njit(inline="always", **_JIT)
+def _rand(_vectorisation_idx, rng_state):
+    # 53-bit double exactly as Brian2's C++ RandomGenerator::rand and NumPy's random_sample
+    a = _mt_next(rng_state) >> 5
+    b = _mt_next(rng_state) >> 6
+    return (a * 67108864.0 + b) / 9007199254740992.0
+
+
+@njit(inline="always", **_JIT)
+def _randn(_vectorisation_idx, rng_state, rng_gauss):
+    # Polar Box-Muller with a stored second value (C++ RandomGenerator::randn, NumPy legacy)
+    if rng_gauss[0] != 0.0:
+        rng_gauss[0] = 0.0
+        return rng_gauss[1]
+    while True:
+        x1 = 2.0 * _rand(_vectorisation_idx, rng_state) - 1.0
+        x2 = 2.0 * _rand(_vectorisation_idx, rng_state) - 1.0
+        r2 = x1 * x1 + x2 * x2
+        if r2 < 1.0 and r2 != 0.0:
+            break
+    f = math.sqrt(-2.0 * math.log(r2) / r2)
+    rng_gauss[1] = f * x1
+    rng_gauss[0] = 1.0
+    return f * x2
 
 
 @njit(**_JIT)
@@ -81,12 +147,12 @@ def _loggam(x):
 
 
 @njit(**_JIT)
-def _poisson_mult(lam, _vectorisation_idx):
+def _poisson_mult(lam, _vectorisation_idx, rng_state):
     enlam = math.exp(-lam)
     X = np.int32(0)
     prod = 1.0
     while True:
-        U = _rand(_vectorisation_idx)
+        U = _rand(_vectorisation_idx, rng_state)
         prod *= U
         if prod > enlam:
             X += 1
@@ -95,7 +161,7 @@ def _poisson_mult(lam, _vectorisation_idx):
 
 
 @njit(**_JIT)
-def _poisson_ptrs(lam, _vectorisation_idx):
+def _poisson_ptrs(lam, _vectorisation_idx, rng_state):
     slam = math.sqrt(lam)
     loglam = math.log(lam)
     b = 0.931 + 2.53 * slam
@@ -103,8 +169,8 @@ def _poisson_ptrs(lam, _vectorisation_idx):
     invalpha = 1.1239 + 1.1328 / (b - 3.4)
     vr = 0.9277 - 3.6224 / (b - 2)
     while True:
-        U = _rand(_vectorisation_idx) - 0.5
-        V = _rand(_vectorisation_idx)
+        U = _rand(_vectorisation_idx, rng_state) - 0.5
+        V = _rand(_vectorisation_idx, rng_state)
         us = 0.5 - abs(U)
         k = np.int32(math.floor((2 * a / us + b) * U + lam + 0.43))
         if us >= 0.07 and V <= vr:
@@ -118,13 +184,13 @@ def _poisson_ptrs(lam, _vectorisation_idx):
 
 
 @njit(**_JIT)
-def _poisson(lam, _vectorisation_idx):
+def _poisson(lam, _vectorisation_idx, rng_state):
     if lam >= 10:
-        return _poisson_ptrs(lam, _vectorisation_idx)
+        return _poisson_ptrs(lam, _vectorisation_idx, rng_state)
     elif lam == 0:
         return np.int32(0)
     else:
-        return _poisson_mult(lam, _vectorisation_idx)
+        return _poisson_mult(lam, _vectorisation_idx, rng_state)
 
 
 # ----------------------------------------------------------------------------------------------
