@@ -23,9 +23,16 @@ def register() -> None:
 
     Safe to call more than once.  Imports Brian2 and Numba.
     """
-    from brian2.devices.device import all_devices
+    from brian2.devices.device import Device, all_devices
 
     from .codeobject import NumbaStandaloneCodeObject
+
+    # ``brian2.devices.device`` is shadowed by Brian2's device proxy (``brian2.devices`` imports
+    # the name ``device``), so ``brian2.devices.device.all_devices`` asks the *active device* for
+    # an attribute ``all_devices``; without one the proxy returns a ``Dummy`` whose ``in`` never
+    # terminates.  Giving devices that attribute makes such look-ups return the registry.
+    if not hasattr(Device, "all_devices"):
+        Device.all_devices = all_devices
     from .generator import register_functions
 
     register_functions(NumbaStandaloneCodeObject)

@@ -111,8 +111,11 @@ class NumbaCodeGenerator(CodeGenerator):
                 self.variables[dep_name] = dep
             self._add_function(dep_name, dep, added)
             dep_impl = dep.implementations[self.codeobj_class]
-            extra += [arg for arg in self.extra_call_args.get(dep_impl.name or dep_name, [])
-                      if arg not in extra]
+            extra += [
+                arg
+                for arg in self.extra_call_args.get(dep_impl.name or dep_name, [])
+                if arg not in extra
+            ]
         for arg in _RNG_ARGS.get(name, ()):
             if arg not in extra:
                 extra.append(arg)
