@@ -1,0 +1,281 @@
+"""Benchmark of the numba_standalone device against cpp_standalone and cython.
+
+Runs each contender in a fresh process (so compile caches and memory are measured honestly) on
+
+* ``stdp``: Song, Miller & Abbott (2000) -- 1000 Poisson inputs -> 1 LIF, pair STDP (Brian2's
+  ``examples/synapses/STDP.py``), default 100 s;
+* ``ei``: a plastic E/I network of 4000 + 1000 LIF neurons, 2 % connectivity, triplet STDP on
+  E->E (Pfister & Gerstner 2006 minimal all-to-all model), Poisson drive, default 10 s.
+
+and reports, per contender: first run of a new model (cold caches: codegen + compile + run),
+rerun of the same model with other values (warm caches), the time of the compiled time loop and
+peak memory (max RSS of the process), with ratios to cpp_standalone.  Repeats ``--repeats``
+times and reports the median and the spread (min-max).
+
+    python benchmarks/numba_device_bench.py --model stdp --duration 100 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CONTENDERS = ("numba_standalone", "cpp_standalone", "cython")
+
+
+def _model_stdp(duration_s: float):
+    from brian2 import Hz, NeuronGroup, PoissonGroup, SpikeMonitor, Synapses, ms, mV, run, second
+
+    gmax = 0.01
+    namespace = {
+        "taum": 10 * ms,
+        "taupre": 20 * ms,
+        "taupost": 20 * ms,
+        "Ee": 0 * mV,
+        "vt": -54 * mV,
+        "vr": -60 * mV,
+        "El": -74 * mV,
+        "taue": 5 * ms,
+        "gmax": gmax,
+        "dApre": 0.01 * gmax,
+        "dApost": -0.01 * 1.05 * gmax,
+    }
+    inputs = PoissonGroup(1000, rates=15 * Hz, name="inputs")
+    neuron = NeuronGroup(
+        1,
+        """dv/dt = (ge * (Ee - v) + El - v) / taum : volt
+           dge/dt = -ge / taue : 1""",
+        threshold="v > vt",
+        reset="v = vr",
+        method="euler",
+        namespace=namespace,
+        name="neuron",
+    )
+    neuron.v = namespace["vr"]
+    S = Synapses(
+        inputs,
+        neuron,
+        """w : 1
+           dApre/dt = -Apre / taupre : 1 (event-driven)
+           dApost/dt = -Apost / taupost : 1 (event-driven)""",
+        on_pre="""ge += w
+                  Apre += dApre
+                  w = clip(w + Apost, 0, gmax)""",
+        on_post="""Apost += dApost
+                   w = clip(w + Apre, 0, gmax)""",
+        namespace=namespace,
+        name="stdp",
+    )
+    S.connect()
+    S.w = "rand() * gmax"
+    out = SpikeMonitor(neuron, name="out_spikes")
+    run(duration_s * second, namespace={})
+    return lambda: {"out_spikes": int(out.num_spikes), "mean_w": float(S.w[:].mean() / gmax)}
+
+
+def _model_ei(duration_s: float):
+    from brian2 import (
+        Hz,
+        NeuronGroup,
+        PoissonInput,
+        SpikeMonitor,
+        Synapses,
+        ms,
+        mV,
+        run,
+        second,
+    )
+
+    n_e, n_i = 4000, 1000
+    namespace = {
+        "tau_m": 20 * ms,
+        "tau_e": 5 * ms,
+        "tau_i": 10 * ms,
+        "v_t": -50 * mV,
+        "v_r": -60 * mV,
+        "e_l": -60 * mV,
+        "tau_plus": 16.8 * ms,
+        "tau_minus": 33.7 * ms,
+        "tau_x": 101 * ms,
+        "tau_y": 125 * ms,
+        "A2p": 5e-10,
+        "A3p": 6.2e-3,
+        "A2m": 7e-3,
+        "A3m": 2.3e-4,
+        "w_max": 1.0,
+        "eta": 0.05,
+    }
+    eqs = """dv/dt = (e_l - v + g_e - g_i) / tau_m : volt (unless refractory)
+             dg_e/dt = -g_e / tau_e : volt
+             dg_i/dt = -g_i / tau_i : volt"""
+    cells = NeuronGroup(
+        n_e + n_i,
+        eqs,
+        threshold="v > v_t",
+        reset="v = v_r",
+        refractory=2 * ms,
+        method="exact",
+        namespace=namespace,
+        name="cells",
+    )
+    cells.v = "v_r + rand() * (v_t - v_r)"
+    exc, inh = cells[:n_e], cells[n_e:]
+    drive = PoissonInput(cells, "g_e", 100, 10 * Hz, weight=0.5 * mV)
+    ee = Synapses(
+        exc,
+        exc,
+        """w : 1
+           dr1/dt = -r1 / tau_plus : 1 (event-driven)
+           dr2/dt = -r2 / tau_x : 1 (event-driven)
+           do1/dt = -o1 / tau_minus : 1 (event-driven)
+           do2/dt = -o2 / tau_y : 1 (event-driven)""",
+        on_pre="""g_e_post += w * 0.5*mV
+                  w = clip(w - eta * o1 * (A2m + A3m * r2), 0, w_max)
+                  r1 += 1
+                  r2 += 1""",
+        on_post="""w = clip(w + eta * r1 * (A2p + A3p * o2), 0, w_max)
+                   o1 += 1
+                   o2 += 1""",
+        delay=1.5 * ms,
+        namespace=namespace,
+        name="ee",
+    )
+    ee.connect(p=0.02)
+    ee.w = "0.5"
+    ei = Synapses(exc, inh, on_pre="g_e_post += 0.5*mV", delay=1.5 * ms, name="ei")
+    ei.connect(p=0.02)
+    ie = Synapses(inh, cells, on_pre="g_i_post += 2*mV", delay=1.5 * ms, name="ie")
+    ie.connect(p=0.02)
+    spikes = SpikeMonitor(cells, name="spikes")
+    run(duration_s * second, namespace={})
+    assert drive is not None
+    return lambda: {"spikes": int(spikes.num_spikes), "mean_w": float(ee.w[:].mean())}
+
+
+def _worker(args) -> None:
+    """Run one contender in this process and print a JSON line with the timings."""
+    started = time.perf_counter()
+    if args.contender == "numba_standalone":
+        import spikeplast.numba_device  # noqa: F401
+    import brian2
+    from brian2 import device, prefs, seed, set_device
+
+    brian2.BrianLogger.console_handler.setLevel("ERROR")
+    imported = time.perf_counter()
+    if args.contender == "cython":
+        prefs.codegen.target = "cython"
+        prefs.codegen.runtime.cython.cache_dir = args.cache
+    else:
+        set_device(args.contender, directory=args.directory, build_on_run=False)
+    seed(4321)
+    model = {"stdp": _model_stdp, "ei": _model_ei}[args.model]
+    summary = model(args.duration)
+    built = time.perf_counter()
+    loop = None
+    if args.contender != "cython":
+        device.build(directory=args.directory, run=True, with_output=False)
+        if args.contender == "numba_standalone":
+            loop = device.timers["numba"]["loop"]
+        else:
+            loop = device.timers["run_binary"]
+    finished = time.perf_counter()
+    result = summary()
+    result.update(
+        total=finished - started,
+        import_s=imported - started,
+        build_objects=built - imported,
+        build_and_run=finished - built,
+        loop=loop,
+        max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def _run(contender, model, duration, directory, cache, env) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--contender",
+        contender,
+        "--model",
+        model,
+        "--duration",
+        str(duration),
+        "--directory",
+        directory,
+        "--cache",
+        cache,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    line = [x for x in output.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT ") :])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=("stdp", "ei"), default="stdp")
+    parser.add_argument("--duration", type=float, default=None)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--contender", help=argparse.SUPPRESS)
+    parser.add_argument("--directory", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.duration is None:
+        args.duration = 100.0 if args.model == "stdp" else 10.0
+    if args.worker:
+        _worker(args)
+        return
+    rows: dict[str, dict[str, list[float]]] = {}
+    for _ in range(args.repeats):
+        for contender in args.contenders.split(","):
+            root = tempfile.mkdtemp(prefix=f"bench_{contender}_")
+            env = dict(os.environ, SPIKEPLAST_NUMBA_CACHE=os.path.join(root, "numba"))
+            cache = os.path.join(root, "cython")
+            cold = _run(contender, args.model, args.duration, os.path.join(root, "a"), cache, env)
+            warm = _run(contender, args.model, args.duration, os.path.join(root, "b"), cache, env)
+            shutil.rmtree(root, ignore_errors=True)
+            entry = rows.setdefault(contender, {})
+            for key, value in (
+                ("first run", cold["total"]),
+                ("rerun", warm["total"]),
+                ("loop", warm["loop"]),
+                ("peak MB", warm["max_rss_mb"]),
+            ):
+                if value is not None:
+                    entry.setdefault(key, []).append(value)
+            print(contender, json.dumps({"cold": cold, "warm": warm}), flush=True)
+    reference = rows.get("cpp_standalone", {})
+    print(
+        f"\n{args.model}, {args.duration:g} s biological time, {args.repeats} repeat(s): "
+        "median (min-max) [ratio to cpp_standalone]"
+    )
+    print("| contender | first run (s) | rerun (s) | compiled loop (s) | peak memory (MB) |")
+    print("|---|---|---|---|---|")
+    for contender, entry in rows.items():
+        cells = []
+        for key in ("first run", "rerun", "loop", "peak MB"):
+            values = entry.get(key)
+            if not values:
+                cells.append("–")
+                continue
+            median = statistics.median(values)
+            text = f"{median:.2f} ({min(values):.2f}–{max(values):.2f})"
+            if reference.get(key):
+                text += f" [{median / statistics.median(reference[key]):.2f}×]"
+            cells.append(text)
+        print(f"| {contender} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
