@@ -121,7 +121,7 @@ def runtime_paths(spec: NetworkSpec, paths: Iterable[str]) -> dict[str, _Setter]
 
 
 #: Changes whenever what goes into the structure key changes (old cache entries are ignored).
-_KEY_SCHEME = 2
+_KEY_SCHEME = 3
 
 
 def _value_at(data: Mapping[str, Any], path: str) -> Any:
@@ -131,6 +131,13 @@ def _value_at(data: Mapping[str, Any], path: str) -> Any:
             return None
         node = node[part]
     return node
+
+
+def _is_zero(value: Any) -> bool:
+    try:
+        return float(value) == 0.0
+    except (TypeError, ValueError):
+        return False
 
 
 def _passable(value: Any) -> bool:
@@ -193,17 +200,35 @@ class CompiledNetwork:
         self.build_seconds = 0.0
 
     # -- building ----------------------------------------------------------------------------
+    def _default(self, path: str) -> Any:
+        """The network's own value at a runtime path (rule parameters from the rule object, which
+        includes values coming from a parameter set rather than the network file)."""
+        parts = path.split(".")
+        if parts[0] == "projections" and len(parts) == 4 and parts[2] == "rule_parameters":
+            projection = next(p for p in self.spec.projections if p.name == parts[1])
+            value = getattr(projection.rule, parts[3])
+            return value if isinstance(value, str) else float(value)
+        return _value_at(self.spec.data, path)
+
     def _promoted_spec(self) -> NetworkSpec:
         promoted: dict[str, list[str]] = {}
         for path in self.runtime:
             parts = path.split(".")
             if parts[0] == "projections" and len(parts) == 4 and parts[2] == "rule_parameters":
                 promoted.setdefault(parts[1], []).append(parts[3])
-        projections = tuple(
-            replace(p, runtime_parameters=tuple(promoted.get(p.name, ())))
-            for p in self.spec.projections
-        )
-        return replace(self.spec, projections=projections)
+        projections = []
+        for projection in self.spec.projections:
+            names = tuple(promoted.get(projection.name, ()))
+            rule = projection.rule
+            if rule is not None:
+                # Rules leave out terms whose constant is zero (e.g. A3_minus of minimal triplet
+                # models); build with a non-zero placeholder so that the term exists. Every run
+                # passes the actual value, so the placeholder is never used.
+                zeros = {n: 1.0 for n in names if _is_zero(getattr(rule, n, None))}
+                if zeros:
+                    rule = rule.replace(**zeros)
+            projections.append(replace(projection, rule=rule, runtime_parameters=names))
+        return replace(self.spec, projections=tuple(projections))
 
     def build(self) -> Path:
         """Export and compile into the cache (once per structure); return the project folder."""
@@ -250,7 +275,7 @@ class CompiledNetwork:
             )
         project = self.build()
         for path in self.setters:
-            default = _value_at(self.spec.data, path)
+            default = self._default(path)
             if path not in values and path != "run.seed" and _passable(default):
                 values[path] = default
         if "run.seed" in values:

@@ -61,3 +61,28 @@ def test_structural_paths_are_refused_clearly(compiled):
         network.run({"run.duration": "2 s"})
     with pytest.raises(ConfigurationError, match="expected a number"):
         network.run({"projections.ff.w_init": "rand()"})
+
+
+def test_constants_that_are_zero_at_build_time_still_act():
+    """Minimal triplet models have A3_minus = 0, which the rule leaves out of its code; a compiled
+    model that makes A3_minus a runtime parameter must still apply it."""
+    from spikeplast.protocols import protocol_network_data, run_protocol, sjostrom
+    from spikeplast.rules import get_rule
+
+    protocol = sjostrom(freqs_hz=(20.0,), pairings=10)
+    data = protocol_network_data(protocol, "pfister2006-visual-aa-minimal")
+    path = "projections.synapse.rule_parameters.A3_minus"
+    network = CompiledNetwork.from_data(data, [path])
+    weights = network.run({path: 0.01}).weights["synapse"]
+    expected = run_protocol(
+        get_rule("pfister2006-visual-aa-minimal", A3_minus=0.01), protocol, backend="cpp_standalone"
+    ).final_weights
+    np.testing.assert_allclose(weights, expected, rtol=1e-12)
+    default = network.run().weights["synapse"]
+    np.testing.assert_allclose(
+        default,
+        run_protocol(
+            get_rule("pfister2006-visual-aa-minimal"), protocol, backend="cpp_standalone"
+        ).final_weights,
+        rtol=1e-12,
+    )
