@@ -163,6 +163,8 @@ def format_quantity(value: Any) -> str:
     if isinstance(value, Quantity) and not value.is_dimensionless:
         unit = get_unit(value.dim)
         best = value.get_best_unit() if hasattr(value, "get_best_unit") else unit
+        if not math.isfinite(float(value)):
+            best = unit  # "inf s", not "inf Ys"
         number = float(value / best)
         return f"{number:.10g} {best}"
     if isinstance(value, float):

@@ -29,9 +29,9 @@ N2_S = [0.110, 0.530, 0.900, 1.300, 2.0195]
 REWARDED_AT = [0.110, 2.0195]
 
 
-def reward_run(backend: str, slots: int = 4) -> tuple[np.ndarray, int, int]:
+def reward_run(backend: str, slots: int = 4, **session_options) -> tuple[np.ndarray, int, int]:
     setup = ConditioningSetup()
-    with Session(backend, dt=0.5 * ms, seed=3) as session:
+    with Session(backend, dt=0.5 * ms, seed=3, **session_options) as session:
         built = session.build(
             [
                 Population("cells", SpikeTrains([N1_S, N2_S])),
@@ -64,8 +64,10 @@ def test_reward_follows_pairings_within_the_window():
 
 
 @pytest.mark.standalone
-def test_reward_delivery_runs_on_standalone():
-    check_rewards(*reward_run("cpp_standalone"))
+def test_reward_delivery_runs_on_standalone(tmp_path):
+    # with a progress bar, the compiled program reports its progress to a file
+    check_rewards(*reward_run("cpp_standalone", progress=True, build_dir=tmp_path / "project"))
+    assert float((tmp_path / "project" / "progress.txt").read_text()) == 1.0
 
 
 def test_pending_rewards_beyond_the_slots_are_counted_as_lost():
@@ -119,11 +121,14 @@ def test_command_line_help_lists_the_demo(capsys):
 @pytest.mark.slow
 @pytest.mark.standalone
 def test_rewarded_synapse_grows_to_the_maximum_while_the_others_stay_spread():
-    """The demo's default run (600 s on the fastest backend)."""
+    """The demo's default run (20 min simulated on the fastest backend)."""
     result = run_conditioning(backend=None, seed=1)
     summary = result.summary()
-    assert summary["rewarded_weight_final"] >= 0.95 * result.w_max
-    assert summary["rewarded_weight_percentile"] > 99.9
-    assert summary["others_mean"] < 0.5 * result.w_max
-    assert summary["others_fraction_at_max"] < 0.01
-    assert summary["rewards"] >= 10
+    assert summary["time_to_95_percent_of_max_s"] < result.duration_s
+    assert summary["rewarded_weight_final"] >= 0.9 * result.w_max
+    assert summary["rewarded_weight_percentile"] > 95
+    # the others spread over the whole range, most of them low
+    assert summary["others_median"] < 0.25 * result.w_max
+    assert summary["others_p95"] > 0.5 * result.w_max
+    assert summary["others_fraction_at_max"] < 0.05
+    assert summary["rewards"] >= 20 and summary["lost_rewards"] == 0

@@ -68,7 +68,7 @@ __all__ = [
     "save_conditioning",
 ]
 
-#: Default simulated time: enough on a laptop for the rewarded synapse to reach the maximum.
+#: Default simulated time (20 min): enough for the rewarded synapse to reach the maximum.
 DEFAULT_DURATION = CONDITIONING_DURATION_S * second
 
 #: A reward time that is never reached.

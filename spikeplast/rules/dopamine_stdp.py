@@ -40,7 +40,8 @@ Coincident spikes
     Pre- and postsynaptic spikes in the same time step: the presynaptic spike is processed first
     (as in ``pair-stdp``): its depression sees the postsynaptic trace before the simultaneous
     spike; the postsynaptic potentiation sees the presynaptic trace including it (Δt = 0 tags
-    ``+A_plus``). A modulator spike in the same step is applied after both.
+    ``+A_plus``). The order relative to a modulator spike in the same step does not matter:
+    every update first brings the synapse to the current time, so jumps at one time commute.
 
 Transmission
     Without a delay, the composer transmits before the rule runs at a presynaptic spike, so the

@@ -28,8 +28,9 @@ Integration (exact, event-driven)
 
 Coincident spikes
     The gate opens at the postsynaptic spike's time step; a presynaptic spike in the same step
-    starts contributing from that step on. Both are processed before a broadcast in the same
-    step, which therefore sees neither (they have contributed over zero time).
+    starts contributing from that step on. A broadcast in the same step does not see them
+    (they have contributed over zero time), whatever the order in which Brian2 runs the
+    pathways.
 
 Third factor
     Needs ``Projection(modulator=<population>)`` whose model carries a signed ``error``: an

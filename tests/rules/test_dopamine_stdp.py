@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from brian2 import Hz, ms
+from brian2 import Hz, ms, second
 from modulated_harness import simulate_modulated, worst_deviation
 
 from spikeplast.backend import Session
@@ -317,3 +317,24 @@ def test_matches_nest_stdp_dopamine_synapse():
         got = ours[name]["w"][round(end / DT_S)]
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, err_msg=name)
         assert np.ptp(expected) > 0.1
+
+
+def test_periodic_update_runs_before_monitors():
+    """A monitor whose name sorts before the periodic update still records updated weights."""
+    rule = DopamineSTDP(update_interval=50 * ms)
+    with Session("numpy", dt=PROPERTY_DT) as session:
+        built = session.build(
+            [
+                Population("pre", SpikeTrains([[0.010]])),
+                Population("post", SpikeTrains([[0.020]])),
+                Population("dopamine", SpikeTrains([[0.100]])),
+            ],
+            [Projection("p", "pre", "post", rule=rule, modulator="dopamine")],
+        )
+        monitor = built.monitor("p", "w", dt=50 * ms, name="a_monitor")  # "a..." < "p_periodic"
+        session.run(1 * second)
+    expected = dopamine_stdp(rule, [0.010], [0.020], 1.0, modulator_times=[0.100], end=0.95)
+    times, weights = expected.at_times()
+    periodic = np.isin(np.round(times, 6), np.round(np.arange(20) * 0.05, 6))
+    np.testing.assert_allclose(monitor.w[0], weights[periodic], rtol=1e-12)
+    assert monitor.w[0][-1] > 1.0

@@ -210,3 +210,9 @@ def test_bad_error_signals_and_parameters():
         ErrorSignal([0.1], [math.nan])
     with pytest.raises(ParameterError, match="gate_window must be finite"):
         get_rule("global-error", gate_window=math.inf * second)
+
+
+def test_listing_shows_infinite_eligibility_time():
+    from spikeplast.params import format_quantity
+
+    assert format_quantity(GlobalError().tau_eligibility) == "inf s"
