@@ -39,7 +39,7 @@ from typing import Any
 
 import brian2
 from brian2 import ms, prefs, second
-from brian2.devices.device import get_device, reset_device, set_device
+from brian2.devices.device import all_devices, get_device, reset_device, set_device
 from brian2.units.fundamentalunits import Quantity
 
 from .compose import DEFAULT_RUNAWAY_LIMIT, Built, Population, Projection, build
@@ -91,7 +91,7 @@ def _numba_device_available() -> bool:
         register()
     except Exception:
         return False
-    return "numba_standalone" in brian2.devices.device.all_devices
+    return "numba_standalone" in all_devices
 
 
 @cache
@@ -121,7 +121,7 @@ def _cuda_device_available() -> bool:
         import brian2cuda  # noqa: F401  (registers the "cuda_standalone" device)
     except Exception:
         return False
-    return "cuda_standalone" in brian2.devices.device.all_devices
+    return "cuda_standalone" in all_devices
 
 
 def available_backends() -> list[str]:
@@ -131,7 +131,8 @@ def available_backends() -> list[str]:
 
 def default_backend() -> str:
     """The backend used when none is given: the fastest available for plasticity protocols."""
-    for name in ("numba_standalone", "cpp_standalone", "cython", "numpy"):
+    # cpp_standalone first: the most mature compiled backend; numba_standalone when no compiler
+    for name in ("cpp_standalone", "numba_standalone", "cython", "numpy"):
         if _is_available(name):
             return name
     return "numpy"
