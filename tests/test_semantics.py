@@ -100,7 +100,7 @@ def test_same_seed_same_spikes_across_backends():
     runs = {
         backend: _poisson_network(backend, seed=5)
         for backend in available_backends()
-        if backend in ("numpy", "cython", "cpp_standalone")
+        if backend in ("numpy", "cython", "cpp_standalone", "numba_standalone")
     }
     spikes, weights = runs.pop("numpy")
     for backend, (other_spikes, other_weights) in runs.items():
