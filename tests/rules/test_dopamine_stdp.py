@@ -13,13 +13,13 @@ import math
 
 import numpy as np
 import pytest
-from brian2 import Hz, ms, second
+from brian2 import Hz, ms, mV, second
 from modulated_harness import simulate_modulated, worst_deviation
 
 from spikeplast.backend import Session
 from spikeplast.compose import Population, Projection
 from spikeplast.errors import ConfigurationError
-from spikeplast.neurons import SpikeTrains
+from spikeplast.neurons import PoissonSource, SpikeTrains, get_neuron
 from spikeplast.reference import dopamine_stdp
 from spikeplast.rules import DopamineSTDP, PairSTDP, get_rule
 from spikeplast.testing import edge_case_trains, random_trains
@@ -338,3 +338,49 @@ def test_periodic_update_runs_before_monitors():
     periodic = np.isin(np.round(times, 6), np.round(np.arange(20) * 0.05, 6))
     np.testing.assert_allclose(monitor.w[0], weights[periodic], rtol=1e-12)
     assert monitor.w[0][-1] > 1.0
+
+
+def test_izhikevich_network_matches_the_reference_from_recorded_spikes():
+    """Poisson inputs onto Izhikevich neurons with 1-ms transmission delays (plasticity on
+    somatic spike times), bounded weights, rewards: the reference replays the recorded spikes."""
+    rule = get_rule("izhikevich2007-daspnet", update_interval=20 * ms)
+    rewards = [0.4, 0.41, 0.9, 1.3]
+    with Session("numpy", dt=0.1 * ms, seed=6) as session:
+        built = session.build(
+            [
+                Population("inputs", PoissonSource(rate=15 * Hz), n=12),
+                Population("cells", get_neuron("izhikevich2003-rs"), n=3, init={"I_ext": 3 * mV}),
+                Population("dopamine", SpikeTrains([rewards])),
+            ],
+            [
+                Projection(
+                    "p",
+                    "inputs",
+                    "cells",
+                    rule=rule,
+                    modulator="dopamine",
+                    weight_scale=3 * mV,
+                    w_init=2.0,
+                    delay=1 * ms,
+                )
+            ],
+        )
+        pre_spikes, post_spikes = built.spike_monitor("inputs"), built.spike_monitor("cells")
+        weights = built.monitor("p", "w", name="p_w")
+        session.run(1.6 * second)
+        i, j = np.asarray(built.synapses["p"].i[:]), np.asarray(built.synapses["p"].j[:])
+        pre_trains, post_trains = pre_spikes.spike_trains(), post_spikes.spike_trains()
+        recorded = np.asarray(weights.w, dtype=float).T
+    assert min(len(t) for t in post_trains.values()) > 5
+    for k, (source, target) in enumerate(zip(i, j, strict=True)):
+        expected = dopamine_stdp(
+            rule,
+            pre_trains[source] / second,
+            post_trains[target] / second,
+            2.0,
+            modulator_times=rewards,
+            end=1.6 - DT_S,
+        )
+        relative, _, points = worst_deviation(expected, recorded[:, k], DT_S)
+        assert relative < RTOL and points > 80
+    assert np.ptp(recorded[-1]) > 0.1

@@ -7,14 +7,14 @@ import math
 
 import numpy as np
 import pytest
-from brian2 import ms, second
+from brian2 import Hz, ms, pA, second
 from modulated_harness import simulate_modulated, worst_deviation
 
 from spikeplast.backend import Session
 from spikeplast.compose import Population, Projection
 from spikeplast.errors import ConfigurationError, ParameterError
 from spikeplast.modulators import ErrorSignal, broadcast_error
-from spikeplast.neurons import SpikeTrains
+from spikeplast.neurons import LIF, PoissonSource, SpikeTrains
 from spikeplast.reference import global_error
 from spikeplast.rules import GlobalError, get_rule
 from spikeplast.testing import edge_case_trains, random_trains
@@ -216,3 +216,54 @@ def test_listing_shows_infinite_eligibility_time():
     from spikeplast.params import format_quantity
 
     assert format_quantity(GlobalError().tau_eligibility) == "inf s"
+
+
+def test_poisson_inputs_onto_lif_neurons_match_the_reference_from_recorded_spikes():
+    """The set-up of the rate-bridge comparison: Poisson-coded inputs, LIF hidden neurons whose
+    input the learning changes, errors of both signs; the reference replays the recorded
+    spikes."""
+    rule = GlobalError(eta=0.02, w_min=0.0, w_max=3.0)
+    error_times, errors = [0.3, 0.6, 0.9, 1.2], [1.5, -2.0, 0.5, -1.0]
+    with Session("numpy", dt=0.1 * ms, seed=4) as session:
+        built = session.build(
+            [
+                Population("inputs", PoissonSource(rate=20 * Hz), n=12),
+                Population("hidden", LIF(synapse="current"), n=3, init={"I_ext": 150 * pA}),
+                Population("error", ErrorSignal(error_times, errors)),
+            ],
+            [
+                Projection(
+                    "in_hidden",
+                    "inputs",
+                    "hidden",
+                    rule=rule,
+                    modulator="error",
+                    weight_scale=60 * pA,
+                )
+            ],
+        )
+        pre_spikes, post_spikes = built.spike_monitor("inputs"), built.spike_monitor("hidden")
+        weights = built.monitor("in_hidden", "w", name="in_hidden_w")
+        session.run(1.25 * second)
+        i, j = (
+            np.asarray(built.synapses["in_hidden"].i[:]),
+            np.asarray(built.synapses["in_hidden"].j[:]),
+        )
+        pre_trains = pre_spikes.spike_trains()
+        post_trains = post_spikes.spike_trains()
+        recorded = np.asarray(weights.w, dtype=float).T
+    assert min(len(t) for t in post_trains.values()) > 5  # the hidden neurons fire
+    changed = 0
+    for k, (source, target) in enumerate(zip(i, j, strict=True)):
+        expected = global_error(
+            rule,
+            pre_trains[source] / second,
+            post_trains[target] / second,
+            1.0,
+            error_times=error_times,
+            errors=errors,
+        )
+        relative, _, points = worst_deviation(expected, recorded[:, k], 1e-4)
+        assert relative < RTOL and points == 4
+        changed += expected.final != 1.0
+    assert changed > 20
