@@ -59,13 +59,13 @@ def check_rewards(times: np.ndarray, pairings: int, lost: int) -> None:
     np.testing.assert_allclose(np.round(delays * 1e3), delays * 1e3, atol=1e-6)
 
 
-def test_reward_follows_pairings_within_the_window():
-    check_rewards(*reward_run("numpy"))
+@pytest.mark.standalone
+def test_reward_follows_pairings_within_the_window(backend):
+    check_rewards(*reward_run(backend))
 
 
 @pytest.mark.standalone
-def test_reward_delivery_runs_on_standalone(tmp_path):
-    # with a progress bar, the compiled program reports its progress to a file
+def test_cpp_standalone_reports_progress_to_a_file(tmp_path):
     check_rewards(*reward_run("cpp_standalone", progress=True, build_dir=tmp_path / "project"))
     assert float((tmp_path / "project" / "progress.txt").read_text()) == 1.0
 

@@ -4,8 +4,8 @@
     Izhikevich (2007) classical conditioning with dopamine-gated STDP
     (:mod:`spikeplast.demos.conditioning`).
 
-Until ``spikeplast demo`` is wired into the main command, ``python -m spikeplast.demos NAME``
-runs the same command-line interface (:mod:`spikeplast.demos.cli`).
+``python -m spikeplast.demos NAME`` runs the same command-line interface
+(:mod:`spikeplast.demos.cli`) without the main command.
 """
 
 #: Default simulated time of the conditioning demo in seconds (kept here, free of Brian2, for the

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError, SpikeplastError
+from ..errors import SpikeplastError
 from . import CONDITIONING_DURATION_S
 
 __all__ = ["add_parser", "main", "DEMOS"]
@@ -36,7 +36,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
-        help="numpy, cython, cpp_standalone, numba_standalone or auto (default: fastest)",
+        help="numpy, cython, cpp_standalone, numba_standalone or auto (default: cpp_standalone "
+        "if available: fastest network loop, and a progress bar)",
     )
     parser.add_argument("--out", type=Path, help="directory for .json, .npz and .png results")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
@@ -50,7 +51,7 @@ def _add_conditioning(demos: Any) -> None:
         "conditioning",
         help="Izhikevich 2007 classical conditioning with dopamine-gated STDP",
         description=(
-            "1000 Izhikevich neurons (80%% excitatory), one rewarded synapse, dopamine 1-3 s "
+            "1000 Izhikevich neurons (80 % excitatory), one rewarded synapse, dopamine 1-3 s "
             "after each pairing; the rewarded weight grows to the maximum while the others "
             "stay spread. Writes a figure of the rewarded weight over time and the weight "
             "histogram with --out."
@@ -60,7 +61,8 @@ def _add_conditioning(demos: Any) -> None:
         "--duration",
         type=_positive_seconds,
         default=default,
-        help=f"simulated time in s (default {default:g}; the original: 3600)",
+        help=f"simulated time in s (default {default:g}: the rewarded synapse reaches the "
+        "maximum; the original runs 3600)",
     )
     _add_run_options(parser)
     parser.set_defaults(func=_cmd_conditioning)
@@ -71,8 +73,6 @@ def _cmd_conditioning(args: argparse.Namespace) -> int:
 
     from .conditioning import conditioning_record, run_conditioning, save_conditioning
 
-    if args.backend == "numba_standalone":
-        raise ConfigurationError("the conditioning demo does not run on numba_standalone yet")
     result = run_conditioning(
         args.duration * second,
         backend=None if args.backend == "auto" else args.backend,

@@ -25,10 +25,18 @@ Reward delivery in generated code (every backend, including cpp_standalone)
     needs 5 pairings within 3 s.
 
 Differences from the MATLAB code (all small): forward Euler with ``dt = 0.5 ms`` for ``v`` *and*
-``u`` (the code integrates ``v`` in two 0.5-ms half steps and ``u`` once per ms); the STDP
-window is measured between somatic spikes rather than from the presynaptic arrival (a 1-ms
-shift); weights are integrated in closed form and clipped every ``update_interval`` (100 ms by
-default, the code every 10 ms) and at each spike of the synapse.
+``u`` (the code integrates ``v`` in two 0.5-ms half steps and ``u`` once per ms); a spike is
+transmitted 1 ms after the step in which it is detected (the code delivers it into the
+millisecond in which it detects it); the STDP window is measured between somatic spikes rather
+than from the presynaptic arrival (a 1-ms shift); weights are integrated in closed form and
+clipped every ``update_interval`` (100 ms by default, the code every 10 ms) and at each spike of
+the synapse.
+
+Length and run time
+    The default, 20 minutes of simulated time, shows the whole effect: the rewarded synapse
+    reached the maximum after 15, 12 and 10 minutes for seeds 1, 2 and 3 (70–108 rewards), while
+    the other synapses spread over [0, 4] mV (median 0.4 mV, 1–4 % near the maximum). On
+    cpp_standalone the network loop of the original hour takes about 3 minutes of CPU time.
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ from brian2 import Synapses, ms, mV, second
 from brian2.monitors import SpikeMonitor
 from brian2.units.fundamentalunits import Quantity
 
-from ..backend import Session
+from ..backend import Session, available_backends
 from ..compose import Built, Population, Projection
 from ..errors import ConfigurationError
 from ..neurons import NeuronModel, get_neuron
@@ -331,7 +339,9 @@ def run_conditioning(
     setup
         Model and protocol parameters (default: the original's).
     backend
-        numpy, cython, cpp_standalone (default: the fastest available).
+        numpy, cython, cpp_standalone or numba_standalone; default: cpp_standalone if available
+        (its network loop was the fastest here, and it shows a progress bar), else the
+        package's default backend.
     seed
         Seed of the connectivity, the noise and the reward delays.
     progress
@@ -355,6 +365,8 @@ def run_conditioning(
     steps = max(1, int(float(duration / setup.update_interval) // setup.sample_points))
     sample_dt = steps * setup.update_interval
     started = time.perf_counter()
+    if backend in (None, "auto"):
+        backend = "cpp_standalone" if "cpp_standalone" in available_backends() else None
     with Session(backend, dt=setup.dt, seed=seed, progress=progress) as session:
         built = session.build(populations, projections)
         add_thalamic_noise(built, setup, ("exc", "inh"))
