@@ -103,7 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
     sjostrom.add_argument(
         "--dts", type=_floats, default=None, help="Δt values in ms (default 10,-10)"
     )
-    sjostrom.add_argument("--pairings", type=int, default=60)
+    sjostrom.add_argument(
+        "--pairings",
+        type=int,
+        default=None,
+        help="pairings per condition (default 60), or per burst with --convention clopath2010 "
+        "(default 5)",
+    )
+    sjostrom.add_argument(
+        "--convention",
+        choices=("continuous", "clopath2010"),
+        default=None,
+        help="continuous pairings (default), or 15 bursts of 5 every 10 s (Clopath et al. 2010; "
+        "the default for clopath-stdp rules)",
+    )
 
     triplets = kinds.add_parser("triplets", help="pre-post-pre / post-pre-post (Wang et al. 2005)")
     triplets.add_argument("--repetitions", type=int, default=60)
@@ -233,7 +246,11 @@ def _protocol_settings(args: argparse.Namespace) -> dict[str, Any]:
         if args.dts is not None:
             settings["dts_ms"] = args.dts
     elif args.protocol == "sjostrom":
-        settings = {"pairings": args.pairings}
+        settings = {}
+        if args.pairings is not None:
+            settings["pairings"] = args.pairings
+        if args.convention is not None:
+            settings["convention"] = args.convention
         if args.freqs is not None:
             settings["freqs_hz"] = args.freqs
         if args.dts is not None:

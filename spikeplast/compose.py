@@ -610,6 +610,7 @@ def build(
             by_name[projection.modulator].model if projection.modulator else None,
             rule_kind=projection.rule.kind,
             trace_storage=trace_storage,
+            dt=dt,
         )
         contribution = projection.rule.contribute(ctx)
         plans[projection.pre].add(ctx.pre_needs)
@@ -631,14 +632,16 @@ def build(
             refractory=model.refractory(),
             method=plan.method(),
             namespace=plan.namespace(dt),
+            events={event: condition for event, (condition, _) in model.events().items()} or None,
             name=name,
         )
+        for event, (_, statements) in model.events().items():
+            group.run_on_event(event, statements)
         _set_initial(group, model.initial_values(n, dt), name)
         _set_initial(group, population.init, name)
         for need in plan.needs.values():
             names[(name, need.variable_name())] = f"{name}.{need.variable_name()}"
-            if need.initial_value() is not None:
-                _set_initial(group, {need.variable_name(): need.initial_value()}, name)
+            _set_initial(group, need.initial_values(), name)
         every_step = "\n".join(filter(None, (n.group_every_step() for n in plan.needs.values())))
         if every_step:
             # before everything else in the step, so synaptic code sees values at time t

@@ -16,7 +16,7 @@ from brian2 import ms
 from .data import compare, load_dataset
 from .errors import UnknownNameError
 from .params import format_quantity
-from .protocols import get_protocol, run_protocol
+from .protocols import get_protocol, protocol_conventions, run_protocol
 from .results import save_figure, save_json, save_npz, to_jsonable, versions
 from .rules import get_rule, resolve
 
@@ -50,10 +50,13 @@ def run_protocol_experiment(
     data
         Data set to compare with; ``None`` uses the protocol's shipped data set if present.
     """
-    spec = get_protocol(protocol, **(settings or {}))
-    rule_name = rule or spec.default_rule
+    rule_name = rule or get_protocol(protocol).default_rule
     rule_object = get_rule(rule_name, **(overrides or {}))
     _, parameter_set = resolve(rule_name)
+    # A rule may ask for its paper's protocol convention (Clopath: Sjöström bursts of 5);
+    # settings given explicitly win.
+    defaults = protocol_conventions(rule_object).get("settings", {}).get(protocol, {})
+    spec = get_protocol(protocol, **{**defaults, **(settings or {})})
     dataset = None  # loaded before the simulation, so that a bad data set fails at once
     data_name = data or spec.data
     if data_name is not None:
@@ -77,8 +80,14 @@ def run_protocol_experiment(
         "protocol": spec.name,
         "description": spec.description,
         "settings": spec.settings,
-        "conventions": "dt_ms = t_post - t_pre; w0 = 1; dw_percent = 100*(w_end - w0)/w0 "
-        "after the last spike",
+        "conventions": f"dt_ms = t_post - t_pre; w0 = {result.w0:g}; dw_percent = "
+        "100*(w_end - w0)/w0 after the last spike"
+        + (
+            f"; postsynaptic {result.post_neuron.kind} neuron forced to spike by one-step "
+            "current pulses, presynaptic spikes drive plasticity only"
+            if result.post_neuron is not None
+            else ""
+        ),
         "rule": rule_name,
         "rule_kind": rule_object.kind,
         "parameters": {k: format_quantity(v) for k, v in rule_object.values().items()},

@@ -54,6 +54,8 @@ __all__ = [
     "TraceRef",
     "Lowpass",
     "LowpassRef",
+    "Delayed",
+    "DelayedRef",
     "TRACE_TIME",
     "INTERACTIONS",
     "STORAGES",
@@ -89,6 +91,12 @@ class Need:
     def initial_value(self) -> str | None:
         """Expression the group variable starts at (``None``: zero)."""
         return None
+
+    def initial_values(self) -> dict[str, str]:
+        """Initial value expression of every group variable the need adds (default: the one
+        variable of :meth:`initial_value`, if it has one)."""
+        value = self.initial_value()
+        return {} if value is None else {self.variable_name(): value}
 
     def group_every_step(self) -> str:
         """Statements run for every neuron at the start of each time step (before anything)."""
@@ -336,6 +344,101 @@ class LowpassRef:
 
     @property
     def value(self) -> str:
+        return f"{self.name}_{self.side}"
+
+    def namespace(self) -> dict:
+        return {}
+
+
+@dataclass(frozen=True, eq=False)
+class Delayed(Need):
+    """A neuron variable of another need, read a fixed number of time steps late.
+
+    Kept as a shift register of ``steps + 1`` group variables updated at the start of every time
+    step (before any synaptic code), so that synaptic code reads the source's value at
+    ``t - steps*dt``. Used by rules that must see a filtered voltage from before a spike, e.g.
+    Clopath et al. (2010), whose authors read the filtered voltages 3 ms late.
+
+    Parameters
+    ----------
+    source
+        The need to delay (typically a :class:`Lowpass`); request it on the same side first.
+    steps
+        Delay in time steps (``>= 1``).
+    """
+
+    source: Need
+    steps: int
+
+    @property
+    def capability(self) -> str | None:  # type: ignore[override]
+        return self.source.capability
+
+    def key(self) -> tuple:
+        return ("delayed", self.source.key(), int(self.steps))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Delayed) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def validate(self) -> None:
+        if isinstance(self.steps, bool) or int(self.steps) != self.steps or self.steps < 1:
+            raise ParameterError(
+                f"a delay must be a whole number of steps >= 1, got {self.steps!r}"
+            )
+        self.source.validate()
+
+    def register_names(self) -> list[str]:
+        """Group variables of the register; the last one holds the delayed value."""
+        return [f"{self.source.variable_name()}_d{k}" for k in range(int(self.steps) + 1)]
+
+    def variable_name(self) -> str:
+        return self.register_names()[-1]
+
+    def _unit(self) -> str:
+        return self.source.group_equations().rsplit(":", 1)[1].strip()
+
+    def group_equations(self) -> str:
+        return "\n".join(f"{name} : {self._unit()}" for name in self.register_names())
+
+    def group_every_step(self) -> str:
+        # Oldest first, so that each register takes its neighbour's value of the previous step;
+        # the first register copies the source's value at time t.
+        names = self.register_names()
+        lines = [f"{names[k]} = {names[k - 1]}" for k in range(len(names) - 1, 0, -1)]
+        lines.append(f"{names[0]} = {self.source.variable_name()}")
+        return "\n".join(lines)
+
+    def group_reset(self) -> str:
+        return ""
+
+    def group_namespace(self) -> dict:
+        return {}
+
+    def initial_values(self) -> dict[str, str]:
+        start = self.source.initial_value()
+        return {} if start is None else dict.fromkeys(self.register_names(), start)
+
+    def ref(self, side: str) -> DelayedRef:
+        return DelayedRef(self, side)
+
+
+@dataclass(frozen=True)
+class DelayedRef:
+    """Expression reading a :class:`Delayed` need in synaptic code."""
+
+    need: Delayed
+    side: str
+
+    @property
+    def name(self) -> str:
+        return self.need.variable_name()
+
+    @property
+    def value(self) -> str:
+        """The source's value ``steps`` time steps ago."""
         return f"{self.name}_{self.side}"
 
     def namespace(self) -> dict:

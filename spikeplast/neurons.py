@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from brian2 import Hz, TimedArray, amp, farad, ms, mV, nA, nS, pF, second, siemens, volt
+from brian2 import Hz, TimedArray, amp, farad, ms, mV, nA, nS, pA, pF, second, siemens, volt
 from brian2.units.fundamentalunits import Quantity
 
 from .errors import ConfigurationError, ParameterError, UnknownNameError, suggest
@@ -33,6 +33,7 @@ __all__ = [
     "LIF",
     "AdEx",
     "Izhikevich",
+    "ClopathAdEx",
     "SpikeTrains",
     "PoissonSource",
     "NEURON_MODELS",
@@ -89,6 +90,11 @@ class NeuronModel(Params):
 
     def method(self) -> str | None:
         return None
+
+    def events(self) -> dict[str, tuple[str, str]]:
+        """Custom events: ``{name: (condition, statements)}``; the statements run in the reset
+        slot of every step where the condition holds (e.g. the end of a clamped spike)."""
+        return {}
 
     def namespace(self, name: str) -> dict[str, Any]:
         """Constants used by the model's code; `name` is the population name (for unique names)."""
@@ -244,6 +250,104 @@ class AdEx(_SynapticInputs):
 
     def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
         return {"v": self.E_L}
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ClopathAdEx(_SynapticInputs):
+    """AdEx neuron with a clamped spike, a spike afterpotential and an adaptive threshold.
+
+    The neuron of Clopath et al. (2010), as in the authors' code (ModelDB 144566, ``aEIF.m``)::
+
+        C_m dv/dt = -g_L (v - E_L) + g_L Δ_T exp((v - V_T)/Δ_T) - w_adapt + z + I_syn + I_ext
+        tau_w dw_adapt/dt = a (v - E_L) - w_adapt
+        tau_z dz/dt = -z                   (depolarising spike afterpotential current)
+        tau_VT dV_T/dt = V_T_rest - V_T    (adaptive threshold)
+
+    When ``v > V_peak`` a spike is registered and ``v`` is held at ``V_clamp`` for ``t_clamp``
+    (``v`` and ``w_adapt`` are not integrated meanwhile; ``z`` and ``V_T`` keep decaying), so that
+    the spike's depolarisation is seen by voltage-based plasticity. At the end of the clamp, as in
+    the authors' code, ``v = V_reset``, ``w_adapt += b``, ``z = I_sp`` and ``V_T = V_T_max``.
+    The neuron is refractory while clamped; the end of the clamp is a custom event run in the
+    reset slot of the step ``t_clamp`` after the spike, so the steps ``t_spike + dt`` ...
+    ``t_spike + t_clamp`` all start at ``V_clamp`` and integration resumes one step later from
+    ``V_reset``. ``t_clamp`` must be a multiple of the time step (``0``: no clamp, the jumps
+    happen at the spike). Defaults: the parameter set ``clopath2010-adex``.
+    """
+
+    kind: ClassVar[str] = "clopath-adex"
+
+    synapse: str = option(
+        "delta", _SYNAPSE_TYPES, "conductance, current (exponential) or delta (v jumps)"
+    )
+    C_m: Quantity = param(281 * pF, farad, "membrane capacitance", positive=True)
+    g_L: Quantity = param(30 * nS, siemens, "leak conductance", positive=True)
+    E_L: Quantity = param(-70.6 * mV, volt, "leak reversal potential")
+    Delta_T: Quantity = param(2 * mV, volt, "slope factor", positive=True)
+    V_T_rest: Quantity = param(-50.4 * mV, volt, "resting value of the adaptive threshold")
+    V_T_max: Quantity = param(-30.4 * mV, volt, "adaptive threshold after a spike")
+    tau_VT: Quantity = param(50 * ms, ms, "time constant of the adaptive threshold", positive=True)
+    tau_w: Quantity = param(144 * ms, ms, "adaptation time constant", positive=True)
+    a: Quantity = param(4 * nS, siemens, "subthreshold adaptation")
+    b: Quantity = param(0.0805 * pA, amp, "spike-triggered adaptation")
+    I_sp: Quantity = param(400 * pA, amp, "spike afterpotential current after a spike")
+    tau_z: Quantity = param(40 * ms, ms, "decay of the afterpotential current", positive=True)
+    V_peak: Quantity = param(20 * mV, volt, "spike detection potential")
+    V_clamp: Quantity = param(31.131 * mV, volt, "membrane potential during the clamped spike")
+    t_clamp: Quantity = param(2 * ms, ms, "duration of the clamped spike", nonnegative=True)
+    V_reset: Quantity = param(-49.5016 * mV, volt, "membrane potential after the clamp")
+
+    def check(self) -> None:
+        if not self.V_peak > self.V_T_rest:
+            raise ParameterError("clopath-adex: V_peak must be above V_T_rest")
+
+    def equations(self) -> str:
+        return (
+            "dv/dt = (-g_L*(v - E_L) + g_L*Delta_T*exp((v - V_T)/Delta_T) - w_adapt + z"
+            f" + {self._input_current()} + I_ext)/C_m : volt (unless refractory)\n"
+            "dw_adapt/dt = (a*(v - E_L) - w_adapt)/tau_w : amp (unless refractory)\n"
+            "dz/dt = -z/tau_z : amp\n"
+            "dV_T/dt = (V_T_rest - V_T)/tau_VT : volt\n"
+            "clamped : 1\n" + self._input_equations() + "I_ext : amp\n"
+        )
+
+    def threshold(self) -> str:
+        return "v > V_peak"
+
+    def _after_spike(self) -> str:
+        return "v = V_reset\nw_adapt += b\nz = I_sp\nV_T = V_T_max"
+
+    def reset(self) -> str:
+        if float(self.t_clamp) == 0:
+            return self._after_spike()
+        return "v = V_clamp\nclamped = 1"
+
+    def refractory(self) -> Any:
+        # Refractory (not integrated, no new spike) while clamped: the steps starting at
+        # t_spike + dt ... t_spike + t_clamp all see v = V_clamp, so the filters integrate the
+        # clamped voltage for exactly t_clamp at any dt.
+        return "clamped > 0.5" if float(self.t_clamp) > 0 else 0 * ms
+
+    def events(self) -> dict[str, tuple[str, str]]:
+        if float(self.t_clamp) == 0:
+            return {}
+        return {
+            "end_of_clamp": (
+                "clamped > 0.5 and t - lastspike > t_clamp - 0.5*dt",
+                self._after_spike() + "\nclamped = 0",
+            )
+        }
+
+    def method(self) -> str:
+        return "euler"
+
+    def initial_values(self, n: int, dt: Quantity) -> dict[str, Any]:
+        steps = float(self.t_clamp / dt)
+        if abs(steps - round(steps)) > 1e-6:
+            raise ConfigurationError(
+                f"clopath-adex: t_clamp = {float(self.t_clamp / ms):g} ms must be a multiple of "
+                f"the time step dt = {float(dt / ms):g} ms"
+            )
+        return {"v": self.E_L, "V_T": self.V_T_rest}
 
 
 # --------------------------------------------------------------------------------------------
@@ -441,7 +545,12 @@ class PoissonSource(NeuronModel):
 
 
 #: Neuron models that parameter files may name (``model = "lif"``).
-NEURON_MODELS: dict[str, type[NeuronModel]] = {"lif": LIF, "adex": AdEx, "izhikevich": Izhikevich}
+NEURON_MODELS: dict[str, type[NeuronModel]] = {
+    "lif": LIF,
+    "adex": AdEx,
+    "izhikevich": Izhikevich,
+    "clopath-adex": ClopathAdEx,
+}
 
 
 def neuron_parameter_sets() -> dict[str, ParameterSet]:

@@ -5,6 +5,14 @@ Conventions (all protocols)
 * ``Δt = t_post - t_pre``: positive means the presynaptic spike comes first.
 * Pre- and postsynaptic neurons are spike sources firing at the protocol's times; the synapse has
   initial weight ``w0 = 1`` and, for additive rules, no bound is reached.
+* Voltage-based rules (whose code needs the postsynaptic ``voltage`` capability, e.g. Clopath et
+  al. 2010) get a real postsynaptic neuron instead, one per condition (the rule's
+  ``protocol_conventions["neuron"]`` or ``post_neuron=``). It is made to spike at the protocol's
+  postsynaptic times by one-step current pulses, as in the authors' code (a 1e6-pA current for one
+  1-ms step): a current ``pulse_charge/dt`` (default 1 nC, i.e. a jump of several volts) during the
+  time step that ends at the spike, so the spike is registered in that step. Presynaptic spikes
+  drive plasticity only (no transmission), as in the same code. The rule's conventions may also
+  set ``w0`` (Clopath: the authors' 0.5; ``dw_percent`` is still ``100 (w_end - w0)/w0``).
 * ``dw_percent = 100 (w_end - w0)/w0``, read after the last spike of the condition, when the
   rule has finished acting (the simulation runs a tail past the last spike).
 * All conditions of a protocol run in parallel in one network (one synapse per condition), so a
@@ -16,6 +24,10 @@ Protocols
     STDP window (Bi & Poo 1998 style): ``pairings`` pre/post pairs at ``freq_hz`` for each Δt.
 :func:`sjostrom`
     Frequency dependence (Sjöström et al. 2001): pairs at Δt = ±10 ms repeated at 0.1–50 Hz.
+    ``convention="continuous"`` (default): ``pairings`` (60) pairs in a row, as Pfister & Gerstner
+    (2006). ``convention="clopath2010"``: 15 bursts of ``pairings`` (5) pairs, a burst every 10 s;
+    when a burst lasts longer than 10 s (0.1 Hz) 10 bursts follow each other, i.e. 50 pairs at
+    0.1 Hz and 75 otherwise, as in Clopath et al.'s code (VoTri.m) and the experiment.
 :func:`triplets`
     Wang et al. (2005): pre-post-pre and post-pre-post triplets, 60 repetitions at 1 Hz. For
     pre-post-pre, ``dt1 = t_post - t_pre1 > 0`` and ``dt2 = t_post - t_pre2 < 0``; for
@@ -34,14 +46,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from brian2 import ms, second
-from brian2.units.fundamentalunits import Quantity
+from brian2 import Synapses, coulomb, ms, second
+from brian2.units.allunits import ncoulomb
+from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from .backend import Session
 from .compose import Population, Projection
-from .errors import ProtocolError, UnknownNameError, suggest
-from .neurons import SpikeTrains
-from .rule import Rule
+from .errors import ConfigurationError, ProtocolError, UnknownNameError, suggest
+from .neurons import NeuronModel, SpikeTrains, get_neuron
+from .rule import Rule, required_capabilities
 
 __all__ = [
     "Condition",
@@ -57,6 +70,8 @@ __all__ = [
     "WANG2005_TRIPLETS",
     "WANG2005_QUADRUPLET_T_MS",
     "protocol_network_data",
+    "SJOSTROM_CONVENTIONS",
+    "protocol_conventions",
 ]
 
 #: Time of the first spike of every condition.
@@ -130,6 +145,10 @@ class ProtocolResult:
         How it was run.
     timings
         Wall-clock seconds per phase (``compose``, ``build``, ``run``).
+    w0
+        Initial weight of every synapse.
+    post_neuron
+        Postsynaptic neuron model driven by current pulses (``None``: a spike source).
     """
 
     protocol: Protocol
@@ -141,6 +160,8 @@ class ProtocolResult:
     dt: Quantity
     seed: int | None
     timings: dict[str, float]
+    w0: float = 1.0
+    post_neuron: NeuronModel | None = None
 
 
 def _check_count(value: int, name: str) -> int:
@@ -219,29 +240,91 @@ def pairing(
     )
 
 
+#: Pairing conventions of :func:`sjostrom`.
+SJOSTROM_CONVENTIONS = ("continuous", "clopath2010")
+
+
+def _bursts(
+    pre_ms: Sequence[float],
+    post_ms: Sequence[float],
+    variables: dict[str, Any],
+    per_burst: int,
+    freq_hz: float,
+    bursts: int,
+    burst_period_s: float,
+) -> Condition:
+    """`bursts` bursts of `per_burst` pairings at `freq_hz`, a burst every `burst_period_s`
+    (back to back when a burst is longer)."""
+    burst = _pattern_condition(variables, pre_ms, post_ms, per_burst, freq_hz)
+    spacing = max(burst_period_s, per_burst / freq_hz)
+    offsets = np.arange(bursts) * spacing
+    pre = (offsets[:, None] + burst.pre[None, :]).ravel()
+    post = (offsets[:, None] + burst.post[None, :]).ravel()
+    return Condition(variables, np.sort(pre), np.sort(post))
+
+
 def sjostrom(
     freqs_hz: Sequence[float] = (0.1, 10.0, 20.0, 40.0, 50.0),
     dts_ms: Sequence[float] = (10.0, -10.0),
-    pairings: int = 60,
+    pairings: int | None = None,
+    convention: str = "continuous",
 ) -> Protocol:
-    """Sjöström et al. (2001) frequency dependence: `pairings` pairs at each frequency and Δt."""
-    pairings = _check_count(pairings, "pairings")
+    """Sjöström et al. (2001) frequency dependence at each frequency and Δt.
+
+    Parameters
+    ----------
+    pairings
+        ``continuous``: number of pairings (default 60). ``clopath2010``: pairings per burst
+        (default 5; 15 bursts every 10 s, 10 back-to-back bursts when a burst is longer than
+        10 s, see the module doc).
+    convention
+        ``"continuous"`` or ``"clopath2010"``.
+    """
+    if convention not in SJOSTROM_CONVENTIONS:
+        raise ProtocolError(
+            f"unknown Sjöström convention {convention!r}."
+            f"{suggest(convention, SJOSTROM_CONVENTIONS)} Known: {', '.join(SJOSTROM_CONVENTIONS)}"
+        )
+    clopath = convention == "clopath2010"
+    pairings = _check_count(
+        pairings if pairings is not None else (5 if clopath else 60), "pairings"
+    )
     conditions = []
     for freq in freqs_hz:
         freq = _check_rate(freq)
         for dt in dts_ms:
             variables = {"freq_hz": freq, "dt_ms": float(dt)}
-            conditions.append(_pattern_condition(variables, [0.0], [float(dt)], pairings, freq))
+            if clopath:
+                long_burst = pairings / freq > 10.0
+                conditions.append(
+                    _bursts(
+                        [0.0],
+                        [float(dt)],
+                        variables,
+                        pairings,
+                        freq,
+                        10 if long_burst else 15,
+                        10.0,
+                    )
+                )
+            else:
+                conditions.append(_pattern_condition(variables, [0.0], [float(dt)], pairings, freq))
     if not conditions:
         raise ProtocolError("sjostrom needs at least one frequency and one Δt")
+    description = (
+        f"{pairings} pairings at each frequency, Δt = t_post - t_pre"
+        if not clopath
+        else f"15 bursts of {pairings} pairings every 10 s (10 back-to-back bursts when a burst "
+        "lasts longer than 10 s), Δt = t_post - t_pre (Clopath et al. 2010)"
+    )
     return Protocol(
         "sjostrom",
         tuple(conditions),
         ("freq_hz", "dt_ms"),
-        f"{pairings} pairings at each frequency, Δt = t_post - t_pre",
+        description,
         default_rule="pfister2006-visual-aa-full",
         data="sjostrom2001",
-        settings={"pairings": pairings},
+        settings={"pairings": pairings, "convention": convention},
     )
 
 
@@ -356,6 +439,68 @@ def get_protocol(name: str, **settings: Any) -> Protocol:
     return PROTOCOLS[name](**settings)
 
 
+def protocol_conventions(rule: Rule) -> dict[str, Any]:
+    """How protocols run `rule`: ``neuron``, ``w0`` and per-protocol ``settings`` (may be empty).
+
+    Voltage-based rules declare them as the class attribute ``protocol_conventions``.
+    """
+    return dict(getattr(rule, "protocol_conventions", {}) or {})
+
+
+def _needs_post_neuron(rule: Rule) -> bool:
+    return "voltage" in required_capabilities(rule)["post"]
+
+
+def _post_neuron_model(
+    rule: Rule, post_neuron: NeuronModel | str | None, rule_name: str
+) -> NeuronModel | None:
+    """The postsynaptic neuron of a protocol (``None``: a spike source)."""
+    if post_neuron is None:
+        if not _needs_post_neuron(rule):
+            return None
+        post_neuron = protocol_conventions(rule).get("neuron")
+        if post_neuron is None:
+            raise ProtocolError(
+                f"rule {rule_name or rule.kind!r} needs a postsynaptic neuron with a membrane "
+                "potential; give post_neuron= (e.g. 'clopath2010-adex' or a NeuronModel)"
+            )
+    model = get_neuron(post_neuron) if isinstance(post_neuron, str) else post_neuron
+    if not isinstance(model, NeuronModel) or model.is_source:
+        raise ProtocolError(
+            f"post_neuron must be a neuron model with a membrane potential, got {post_neuron!r}"
+        )
+    model.validate()
+    return model
+
+
+def _add_current_pulses(
+    built: Any, driver: str, target: str, charge: Quantity, dt: Quantity
+) -> Synapses:
+    """One-step current pulses into ``I_ext`` of `target` at each spike of `driver` (one-to-one).
+
+    The driver fires one step before the postsynaptic spike; its synapses add ``charge/dt`` to
+    ``I_ext`` in that step's synapse slot and remove it one step later, so the neuron integrates
+    the pulse in exactly the step at whose start time the spike is registered.
+    """
+    group = built.groups[target]
+    if "I_ext" not in group.variables:
+        raise ConfigurationError(
+            f"the postsynaptic neuron ({type(group).__name__}) has no external current I_ext to "
+            "force spikes with"
+        )
+    pulses = Synapses(
+        built.groups[driver],
+        group,
+        on_pre={"on": "I_ext_post += pulse_current", "off": "I_ext_post -= pulse_current"},
+        delay={"off": dt},
+        namespace={"pulse_current": charge / dt},
+        name=f"{target}_current_pulses",
+    )
+    pulses.connect(j="i")
+    built.network.add(pulses)
+    return pulses
+
+
 def run_protocol(
     rule: Rule,
     protocol: Protocol,
@@ -364,17 +509,64 @@ def run_protocol(
     seed: int | None = None,
     rule_name: str = "",
     progress: bool = False,
-    w0: float = 1.0,
+    w0: float | None = None,
+    post_neuron: NeuronModel | str | None = None,
+    pulse_charge: Quantity = 1 * ncoulomb,
 ) -> ProtocolResult:
-    """Run every condition of `protocol` with `rule` (one synapse per condition, in parallel)."""
+    """Run every condition of `protocol` with `rule` (one synapse per condition, in parallel).
+
+    Parameters
+    ----------
+    w0
+        Initial weight (default: the rule's protocol convention, else 1).
+    post_neuron
+        Postsynaptic neuron model or parameter-set name, forced to spike at the protocol's
+        times by current pulses. Default: a spike source, or for rules that need a membrane
+        potential the neuron of their ``protocol_conventions``.
+    pulse_charge
+        Charge of each one-step current pulse (the current is ``pulse_charge/dt``).
+    """
     rule.validate()
+    conventions = protocol_conventions(rule)
+    if w0 is None:
+        w0 = float(conventions.get("w0", 1.0))
+    if not (math.isfinite(w0) and w0 != 0):
+        raise ProtocolError(f"w0 must be a finite non-zero weight, got {w0!r}")
+    if get_dimensions(pulse_charge) is not get_dimensions(coulomb) or not float(pulse_charge) > 0:
+        raise ProtocolError(f"pulse_charge must be a positive charge, got {pulse_charge!r}")
+    neuron = _post_neuron_model(rule, post_neuron, rule_name)
     pre = [c.pre for c in protocol.conditions]
     post = [c.post for c in protocol.conditions]
-    with Session(backend, dt=dt, seed=seed, progress=progress) as session:
-        built = session.build(
-            [Population("pre", SpikeTrains(pre)), Population("post", SpikeTrains(post))],
-            [Projection("synapse", "pre", "post", rule=rule, connect="one-to-one", w_init=w0)],
+    step = float(dt / second)
+    if neuron is not None and min((float(t[0]) for t in post if t.size), default=1.0) < step:
+        raise ProtocolError(
+            "postsynaptic spikes of a neuron-driven protocol must come after t = dt"
         )
+    with Session(backend, dt=dt, seed=seed, progress=progress) as session:
+        populations = [Population("pre", SpikeTrains(pre))]
+        if neuron is None:
+            populations.append(Population("post", SpikeTrains(post)))
+        else:
+            populations += [
+                Population("post", neuron, n=len(post)),
+                Population("post_driver", SpikeTrains([t - step for t in post])),
+            ]
+        built = session.build(
+            populations,
+            [
+                Projection(
+                    "synapse",
+                    "pre",
+                    "post",
+                    rule=rule,
+                    connect="one-to-one",
+                    w_init=w0,
+                    receptor=None,
+                )
+            ],
+        )
+        if neuron is not None:
+            _add_current_pulses(built, "post_driver", "post", pulse_charge, dt)
         session.run(protocol.duration() * second, description=f"{protocol.name} protocol")
         weights = built.weights("synapse")
         timings = dict(session.timings)
@@ -392,6 +584,8 @@ def run_protocol(
         dt=dt,
         seed=seed,
         timings=timings,
+        w0=w0,
+        post_neuron=neuron,
     )
 
 

@@ -32,7 +32,13 @@ from .params import Params, param
 if TYPE_CHECKING:
     from .neurons import NeuronModel
 
-__all__ = ["Rule", "Contribution", "RuleContext", "RESERVED_SYNAPSE_NAMES"]
+__all__ = [
+    "Rule",
+    "Contribution",
+    "RuleContext",
+    "RESERVED_SYNAPSE_NAMES",
+    "required_capabilities",
+]
 
 #: Names the composer declares in every plastic Synapses object.
 RESERVED_SYNAPSE_NAMES = ("w", "plastic", "weight_scale", "w_min", "w_max")
@@ -120,6 +126,9 @@ class RuleContext:
         Name of the projection being built.
     pre_model, post_model
         The neuron models of the pre- and postsynaptic populations.
+    dt
+        The simulation time step, for rules whose neuron-side state depends on it (a delay line
+        of a whole number of steps); ``None`` when the context only inspects a rule's code.
     """
 
     def __init__(
@@ -130,8 +139,10 @@ class RuleContext:
         modulator_model: NeuronModel | None = None,
         rule_kind: str = "",
         trace_storage: str = "clock",
+        dt: Any = None,
     ):
         self.projection = projection
+        self.dt = dt
         self.pre_model = pre_model
         self.post_model = post_model
         self.modulator_model = modulator_model
@@ -184,3 +195,27 @@ class RuleContext:
 def rule_fields(rule_class: type[Rule]) -> list[dataclasses.Field]:
     """Parameter fields of a rule class (for documentation)."""
     return rule_class.parameter_fields()
+
+
+class _ProbeContext(RuleContext):
+    """A context that records the capabilities a rule asks for instead of checking them."""
+
+    def __init__(self, rule: Rule):
+        from .neurons import LIF
+
+        super().__init__("probe", LIF(), LIF(), LIF(), rule_kind=rule.kind)
+        self.required: dict[str, set[str]] = {"pre": set(), "post": set()}
+
+    def require(self, side: str, capability: str, rule: str) -> None:
+        self.required[side].add(capability)
+
+
+def required_capabilities(rule: Rule) -> dict[str, frozenset[str]]:
+    """Capabilities (``"voltage"``, ...) a rule needs of its pre- and postsynaptic neurons.
+
+    Found by letting the rule contribute its code to a probing context, so it reflects exactly
+    what :meth:`Rule.contribute` requests (e.g. a voltage rule on a spike source would fail).
+    """
+    probe = _ProbeContext(rule)
+    rule.contribute(probe)
+    return {side: frozenset(capabilities) for side, capabilities in probe.required.items()}

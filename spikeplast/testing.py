@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import ms, second
+from brian2 import coulomb, ms, second
 from brian2.units.fundamentalunits import Quantity
 
 from .backend import Session
 from .compose import Population, Projection
-from .neurons import SpikeTrains
+from .neurons import NeuronModel, SpikeTrains
 from .reference import reference_for
 from .rule import Rule
 
@@ -30,6 +30,7 @@ __all__ = [
     "random_trains",
     "edge_case_trains",
     "simulate_rules_on_trains",
+    "simulate_voltage_rules",
     "check_against_reference",
     "AgreementReport",
 ]
@@ -226,3 +227,76 @@ def check_against_reference(
         ]
         raise AssertionError(f"{backend}: disagreement with the reference:\n" + "\n".join(lines))
     return reports
+
+
+def simulate_voltage_rules(
+    rules: Mapping[str, Rule],
+    neuron: NeuronModel,
+    pre_trains: Sequence[np.ndarray],
+    post_trains: Sequence[np.ndarray],
+    backend: str,
+    dt: Quantity = 0.1 * ms,
+    w0: float = 1.0,
+    duration: Quantity | None = None,
+    pulse_charge: Quantity | None = None,
+    weight_scale: Quantity | None = None,
+    extra: Sequence[tuple[str, Rule]] = (),
+) -> dict[str, np.ndarray]:
+    """Run voltage rules on synapses ``pre_k -> neuron_k``; return weights per step ``(steps, k)``.
+
+    Neuron ``k`` is forced to spike at ``post_trains[k]`` by one-step current pulses (as the
+    protocols do). Without `weight_scale` presynaptic spikes drive plasticity only; with it, every
+    projection transmits ``w*weight_scale`` to the neuron's ``exc`` receptor. `extra` adds
+    spike-timing rules (kind, rule) on further projections from the same presynaptic trains, to
+    check that rules sharing a neuron do not interfere.
+    """
+    from .protocols import _add_current_pulses
+
+    step = float(dt / second)
+    if duration is None:
+        last = max((float(t[-1]) for t in [*pre_trains, *post_trains] if len(t)), default=0.0)
+        duration = (last + 2 * step) * second
+    receptor = "exc" if weight_scale is not None else None
+    everything = {**rules, **dict(extra)}
+    with Session(backend, dt=dt) as session:
+        built = session.build(
+            [
+                Population("pre", SpikeTrains(pre_trains)),
+                Population("post", neuron, n=len(post_trains)),
+                Population("post_driver", SpikeTrains([np.asarray(t) - step for t in post_trains])),
+            ],
+            [
+                Projection(
+                    name,
+                    "pre",
+                    "post",
+                    rule=rule,
+                    connect="one-to-one",
+                    w_init=w0,
+                    receptor=receptor,
+                    weight_scale=weight_scale,
+                )
+                for name, rule in everything.items()
+            ],
+        )
+        _add_current_pulses(
+            built,
+            "post_driver",
+            "post",
+            pulse_charge if pulse_charge is not None else 1e-9 * coulomb,
+            dt,
+        )
+        indices = np.arange(len(pre_trains))
+        monitors = {
+            name: built.monitor(name, "w", record=indices, name=f"{name}_w") for name in everything
+        }
+        spikes = built.spike_monitor("post")
+        session.run(duration)
+        result = {
+            name: np.asarray(monitor.w[:], dtype=float).T.copy()
+            for name, monitor in monitors.items()
+        }
+        result["post_spikes"] = np.column_stack(
+            [np.asarray(spikes.i[:]), np.asarray(spikes.t[:] / second)]
+        )
+        return result

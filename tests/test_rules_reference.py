@@ -18,7 +18,7 @@ RTOL = 1e-9
 
 #: Rule kinds whose reference needs only the pre- and postsynaptic spike trains; rules with a
 #: third factor or neuron state have their own agreement tests in tests/rules/.
-SPIKE_PAIR_KINDS = ("pair-stdp", "triplet-stdp")
+SPIKE_PAIR_KINDS = ("pair-stdp", "triplet-stdp", "vogels-istdp")
 
 
 def all_rule_variants() -> dict:

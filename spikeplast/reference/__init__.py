@@ -16,6 +16,7 @@ from ..errors import UnknownNameError, suggest
 from .events import Trajectory
 from .stdp import pair_stdp, triplet_stdp
 from .three_factor import dopamine_stdp, global_error
+from .vogels import vogels_istdp
 
 __all__ = [
     "Trajectory",
@@ -23,6 +24,7 @@ __all__ = [
     "triplet_stdp",
     "dopamine_stdp",
     "global_error",
+    "vogels_istdp",
     "REFERENCES",
     "reference_for",
 ]
@@ -33,6 +35,7 @@ REFERENCES: dict[str, Callable[..., Trajectory]] = {
     "triplet-stdp": triplet_stdp,
     "dopamine-stdp": dopamine_stdp,  # also takes modulator_times=, end=
     "global-error": global_error,  # also takes error_times=, errors=
+    "vogels-istdp": vogels_istdp,
 }
 
 

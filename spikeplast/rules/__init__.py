@@ -14,10 +14,12 @@ from ..errors import ConfigurationError, UnknownNameError, suggest
 from ..params import ParameterSet, load_parameter_file
 from ..resources import models_dir
 from ..rule import Rule
+from .clopath import ClopathSTDP
 from .dopamine_stdp import DopamineSTDP
 from .global_error import GlobalError
 from .stdp_pair import PairSTDP
 from .stdp_triplet import TripletSTDP
+from .vogels import VogelsISTDP
 
 __all__ = [
     "RULES",
@@ -28,6 +30,8 @@ __all__ = [
     "TripletSTDP",
     "DopamineSTDP",
     "GlobalError",
+    "VogelsISTDP",
+    "ClopathSTDP",
 ]
 
 #: Rule families by kind. A new rule adds one line here.
@@ -36,6 +40,8 @@ RULES: dict[str, type[Rule]] = {
     TripletSTDP.kind: TripletSTDP,
     DopamineSTDP.kind: DopamineSTDP,
     GlobalError.kind: GlobalError,
+    VogelsISTDP.kind: VogelsISTDP,
+    ClopathSTDP.kind: ClopathSTDP,
 }
 
 
