@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["PostNeuron", "simulate", "clopath_stdp", "spike_steps"]
+__all__ = ["PostNeuron", "simulate", "clopath_stdp", "convallis", "spike_steps"]
 
 
 def _si(value) -> float:
@@ -188,7 +188,7 @@ def simulate(
     Parameters
     ----------
     rule
-        A ``clopath-stdp`` rule.
+        A ``clopath-stdp`` or ``convallis`` rule.
     neuron
         The postsynaptic neuron model (``clopath-adex``, ``adex`` or Euler ``lif``).
     post_trains
@@ -197,14 +197,16 @@ def simulate(
         If non-zero, each presynaptic spike also raises ``v`` by ``w * delta_weight`` (volts),
         a delta synapse driven by the plastic weight itself.
     """
-    if rule.kind != "clopath-stdp":
+    if rule.kind not in _RULES:
         raise ValueError(f"no voltage reference for rule kind {rule.kind!r}")
     steps = int(round(duration / dt))
     n = len(pre_trains)
     pre_spikes = spike_steps(pre_trains, dt, steps)
     pulses = spike_steps(post_trains, dt, steps)
     post = PostNeuron(neuron, n, dt)
-    return _clopath(rule, post, pre_spikes, pulses, dt, w0, pulse_charge, delta_weight, record_v)
+    return _RULES[rule.kind](
+        rule, post, pre_spikes, pulses, dt, w0, pulse_charge, delta_weight, record_v
+    )
 
 
 def _clopath(
@@ -290,3 +292,63 @@ def _clopath(
 def clopath_stdp(rule, neuron, pre_trains, post_trains, dt, duration, w0=1.0, **options):
     """Weights after every step of the Clopath rule (see :func:`simulate`)."""
     return simulate(rule, neuron, pre_trains, post_trains, dt, duration, w0, **options)
+
+
+def _convallis(
+    rule,
+    post: PostNeuron,
+    pre_spikes: np.ndarray,
+    pulses: np.ndarray,
+    dt: float,
+    w0: float,
+    pulse_charge: float,
+    delta_weight: float,
+    record_v: bool,
+) -> VoltageRun:
+    steps, n = pre_spikes.shape
+    eta, tau_x, tau_c = _si(rule.eta), _si(rule.tau_x), _si(rule.tau_c)
+    theta_low, theta_valley = _si(rule.theta_low), _si(rule.theta_valley)
+    threshold = float(rule.lambda_)
+    w_min, w_max = float(rule.w_min), float(rule.w_max)
+    tau_v = _si(rule.tau_v)
+    u = post.v.copy()
+    decay_x = np.exp(-dt / tau_x)
+    x = np.zeros(n)
+    c = np.zeros(n)
+    w = np.full(n, float(w0))
+    weights = np.empty((steps, n))
+    post_spikes = np.zeros((steps, n), dtype=bool)
+    v_trace = np.empty((steps, n)) if record_v else None
+    current = pulse_charge / dt
+    for step in range(steps):
+        # start: trace decay; the per-step drive, accumulation and consolidation at t
+        x = x * decay_x
+        drive = (u - theta_low) * (u > theta_low) * (u - theta_valley)
+        c = c + dt * (eta * (x / tau_x) * drive - c / tau_c)
+        excess = (c - threshold) * (c > threshold) + (c + threshold) * (c < -threshold)
+        w = np.clip(w + excess, w_min, w_max)
+        c = c - excess
+        # groups: neuron and filter, from the values at t
+        v_old = post.v
+        post.I_ext = np.where(pulses[step], current, 0.0)
+        post.update(step)
+        u = u + dt * (v_old - u) / tau_v
+        spiking, ending = post.thresholds(step)
+        post_spikes[step] = spiking
+        fired = pre_spikes[step]
+        if delta_weight:
+            post.v = np.where(fired & post.active, post.v + w * delta_weight, post.v)
+        post.resets(spiking, ending)
+        x = x + fired
+        weights[step] = w
+        if record_v:
+            v_trace[step] = post.v
+    return VoltageRun(weights, post_spikes, v_trace)
+
+
+def convallis(rule, neuron, pre_trains, post_trains, dt, duration, w0=1.0, **options):
+    """Weights after every step of the Convallis rule (see :func:`simulate`)."""
+    return simulate(rule, neuron, pre_trains, post_trains, dt, duration, w0, **options)
+
+
+_RULES = {"clopath-stdp": _clopath, "convallis": _convallis}

@@ -15,6 +15,7 @@ from ..params import ParameterSet, load_parameter_file
 from ..resources import models_dir
 from ..rule import Rule
 from .clopath import ClopathSTDP
+from .convallis import Convallis
 from .dopamine_stdp import DopamineSTDP
 from .global_error import GlobalError
 from .stdp_pair import PairSTDP
@@ -32,6 +33,7 @@ __all__ = [
     "GlobalError",
     "VogelsISTDP",
     "ClopathSTDP",
+    "Convallis",
 ]
 
 #: Rule families by kind. A new rule adds one line here.
@@ -42,6 +44,7 @@ RULES: dict[str, type[Rule]] = {
     GlobalError.kind: GlobalError,
     VogelsISTDP.kind: VogelsISTDP,
     ClopathSTDP.kind: ClopathSTDP,
+    Convallis.kind: Convallis,
 }
 
 
