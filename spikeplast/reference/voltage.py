@@ -193,6 +193,8 @@ def simulate(
         The postsynaptic neuron model (``clopath-adex``, ``adex`` or Euler ``lif``).
     post_trains
         Times at which current pulses force postsynaptic spikes.
+    pulse_charge
+        Charge of each one-step pulse (coulomb).
     delta_weight
         If non-zero, each presynaptic spike also raises ``v`` by ``w * delta_weight`` (volts),
         a delta synapse driven by the plastic weight itself.
@@ -200,17 +202,29 @@ def simulate(
     if rule.kind not in _RULES:
         raise ValueError(f"no voltage reference for rule kind {rule.kind!r}")
     steps = int(round(duration / dt))
-    n = len(pre_trains)
+    post = PostNeuron(neuron, len(pre_trains), dt)
+    plasticity = _RULES[rule.kind](rule, post, dt)
     pre_spikes = spike_steps(pre_trains, dt, steps)
     pulses = spike_steps(post_trains, dt, steps)
-    post = PostNeuron(neuron, n, dt)
-    return _RULES[rule.kind](
-        rule, post, pre_spikes, pulses, dt, w0, pulse_charge, delta_weight, record_v
-    )
+    return _run(plasticity, post, pre_spikes, pulses, dt, w0, pulse_charge, delta_weight, record_v)
 
 
-def _clopath(
-    rule,
+@dataclass
+class _Plasticity:
+    """What a rule adds to the common step loop of :func:`_run`.
+
+    ``every_step(w, x)`` runs at the start of a step (``x``: presynaptic trace, decayed to ``t``,
+    before this step's spikes) and ``at_pre(w, fired)`` in the synapse slot; both return ``w``.
+    """
+
+    tau_x: float
+    filters: list[_Filter]
+    every_step: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    at_pre: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _run(
+    plasticity: _Plasticity,
     post: PostNeuron,
     pre_spikes: np.ndarray,
     pulses: np.ndarray,
@@ -221,27 +235,7 @@ def _clopath(
     record_v: bool,
 ) -> VoltageRun:
     steps, n = pre_spikes.shape
-    A_LTD, A_LTP = _si(rule.A_LTD), _si(rule.A_LTP)
-    theta_minus, theta_plus = _si(rule.theta_minus), _si(rule.theta_plus)
-    tau_x = _si(rule.tau_x)
-    w_min, w_max = float(rule.w_min), float(rule.w_max)
-    delay = _delay_steps(_si(rule.delay), dt)
-    E_L = post.p["E_L"]
-
-    def make(source, tau, delayed):
-        start = source(post)
-        registers = [start.copy() for _ in range(delay + 1)] if delayed and delay else []
-        return _Filter(source, tau, start.copy(), delay if delayed else 0, registers)
-
-    u_minus = make(lambda neuron: neuron.v, _si(rule.tau_minus), True)
-    u_plus = make(lambda neuron: neuron.v, _si(rule.tau_plus), True)
-    filters = [u_minus, u_plus]
-    homeostatic = rule.homeostasis == "on"
-    if homeostatic:
-        squared = make(lambda neuron: (neuron.v - E_L) ** 2, _si(rule.tau_homeostasis), False)
-        filters.append(squared)
-        u_ref_squared = _si(rule.u_ref_squared)
-    decay_x = np.exp(-dt / tau_x)
+    decay_x = np.exp(-dt / plasticity.tau_x)
     x = np.zeros(n)
     w = np.full(n, float(w0))
     weights = np.empty((steps, n))
@@ -249,37 +243,25 @@ def _clopath(
     v_trace = np.empty((steps, n)) if record_v else None
     current = pulse_charge / dt
     for step in range(steps):
-        # start: trace decay, delay lines, per-step potentiation with values at t
+        # start: trace decay, delay lines, the rule's per-step code with the values at t
         x = x * decay_x
-        u_minus.shift()
-        u_plus.shift()
-        v = post.v
-        ltp = (
-            A_LTP
-            * dt
-            * (x / tau_x)
-            * (v - theta_plus)
-            * (v > theta_plus)
-            * (u_plus.delayed - theta_minus)
-            * (u_plus.delayed > theta_minus)
-        )
-        w = np.clip(w + ltp, w_min, w_max)
+        for f in plasticity.filters:
+            f.shift()
+        w = plasticity.every_step(w, x)
         # groups: Euler step of the neuron and the filters, from the values at t
-        old = [f.source(post) for f in filters]
+        sources = [f.source(post) for f in plasticity.filters]
         post.I_ext = np.where(pulses[step], current, 0.0)
         post.update(step)
-        for f, source in zip(filters, old, strict=True):
+        for f, source in zip(plasticity.filters, sources, strict=True):
             f.value = f.value + dt * (source - f.value) / f.tau
         # thresholds
         spiking, ending = post.thresholds(step)
         post_spikes[step] = spiking
-        # synapses: depression at presynaptic spikes (transmission first)
+        # synapses: transmission, then the rule's presynaptic code
         fired = pre_spikes[step]
         if delta_weight:  # like Brian2, synapses cannot write v while it is refractory
             post.v = np.where(fired & post.active, post.v + w * delta_weight, post.v)
-        amplitude = A_LTD * squared.value / u_ref_squared if homeostatic else A_LTD
-        ltd = amplitude * (u_minus.delayed - theta_minus) * (u_minus.delayed > theta_minus)
-        w = np.where(fired, np.clip(w - ltd, w_min, w_max), w)
+        w = plasticity.at_pre(w, fired)
         # resets
         post.resets(spiking, ending)
         x = x + fired
@@ -289,61 +271,71 @@ def _clopath(
     return VoltageRun(weights, post_spikes, v_trace)
 
 
-def clopath_stdp(rule, neuron, pre_trains, post_trains, dt, duration, w0=1.0, **options):
-    """Weights after every step of the Clopath rule (see :func:`simulate`)."""
-    return simulate(rule, neuron, pre_trains, post_trains, dt, duration, w0, **options)
+def _filter(post: PostNeuron, source, tau: float, delay: int = 0) -> _Filter:
+    start = source(post)
+    registers = [start.copy() for _ in range(delay + 1)] if delay else []
+    return _Filter(source, tau, start.copy(), delay, registers)
 
 
-def _convallis(
-    rule,
-    post: PostNeuron,
-    pre_spikes: np.ndarray,
-    pulses: np.ndarray,
-    dt: float,
-    w0: float,
-    pulse_charge: float,
-    delta_weight: float,
-    record_v: bool,
-) -> VoltageRun:
-    steps, n = pre_spikes.shape
+def _above(value: np.ndarray, threshold: float) -> np.ndarray:
+    return (value - threshold) * (value > threshold)
+
+
+def _clopath(rule, post: PostNeuron, dt: float) -> _Plasticity:
+    A_LTD, A_LTP = _si(rule.A_LTD), _si(rule.A_LTP)
+    theta_minus, theta_plus = _si(rule.theta_minus), _si(rule.theta_plus)
+    tau_x = _si(rule.tau_x)
+    w_min, w_max = float(rule.w_min), float(rule.w_max)
+    delay = _delay_steps(_si(rule.delay), dt)
+    E_L = post.p["E_L"]
+    u_minus = _filter(post, lambda neuron: neuron.v, _si(rule.tau_minus), delay)
+    u_plus = _filter(post, lambda neuron: neuron.v, _si(rule.tau_plus), delay)
+    filters = [u_minus, u_plus]
+    squared = None
+    if rule.homeostasis == "on":
+        squared = _filter(post, lambda neuron: (neuron.v - E_L) ** 2, _si(rule.tau_homeostasis))
+        filters.append(squared)
+    u_ref_squared = _si(rule.u_ref_squared)
+
+    def every_step(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+        ltp = A_LTP * dt * (x / tau_x) * _above(post.v, theta_plus)
+        return np.clip(w + ltp * _above(u_plus.delayed, theta_minus), w_min, w_max)
+
+    def at_pre(w: np.ndarray, fired: np.ndarray) -> np.ndarray:
+        # the homeostatic filter is read after this step's neuron update, as in Brian2's
+        # synapse slot; the delayed filters come from the start of the step
+        amplitude = A_LTD * squared.value / u_ref_squared if squared is not None else A_LTD
+        ltd = amplitude * _above(u_minus.delayed, theta_minus)
+        return np.where(fired, np.clip(w - ltd, w_min, w_max), w)
+
+    return _Plasticity(tau_x, filters, every_step, at_pre)
+
+
+def _convallis(rule, post: PostNeuron, dt: float) -> _Plasticity:
     eta, tau_x, tau_c = _si(rule.eta), _si(rule.tau_x), _si(rule.tau_c)
     theta_low, theta_valley = _si(rule.theta_low), _si(rule.theta_valley)
     threshold = float(rule.lambda_)
     w_min, w_max = float(rule.w_min), float(rule.w_max)
-    tau_v = _si(rule.tau_v)
-    u = post.v.copy()
-    decay_x = np.exp(-dt / tau_x)
-    x = np.zeros(n)
-    c = np.zeros(n)
-    w = np.full(n, float(w0))
-    weights = np.empty((steps, n))
-    post_spikes = np.zeros((steps, n), dtype=bool)
-    v_trace = np.empty((steps, n)) if record_v else None
-    current = pulse_charge / dt
-    for step in range(steps):
-        # start: trace decay; the per-step drive, accumulation and consolidation at t
-        x = x * decay_x
-        drive = (u - theta_low) * (u > theta_low) * (u - theta_valley)
+    u = _filter(post, lambda neuron: neuron.v, _si(rule.tau_v))
+    c = np.zeros(post.n)
+
+    def every_step(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+        nonlocal c
+        drive = _above(u.value, theta_low) * (u.value - theta_valley)
         c = c + dt * (eta * (x / tau_x) * drive - c / tau_c)
         excess = (c - threshold) * (c > threshold) + (c + threshold) * (c < -threshold)
-        w = np.clip(w + excess, w_min, w_max)
         c = c - excess
-        # groups: neuron and filter, from the values at t
-        v_old = post.v
-        post.I_ext = np.where(pulses[step], current, 0.0)
-        post.update(step)
-        u = u + dt * (v_old - u) / tau_v
-        spiking, ending = post.thresholds(step)
-        post_spikes[step] = spiking
-        fired = pre_spikes[step]
-        if delta_weight:
-            post.v = np.where(fired & post.active, post.v + w * delta_weight, post.v)
-        post.resets(spiking, ending)
-        x = x + fired
-        weights[step] = w
-        if record_v:
-            v_trace[step] = post.v
-    return VoltageRun(weights, post_spikes, v_trace)
+        return np.clip(w + excess, w_min, w_max)
+
+    def at_pre(w: np.ndarray, fired: np.ndarray) -> np.ndarray:
+        return w
+
+    return _Plasticity(tau_x, [u], every_step, at_pre)
+
+
+def clopath_stdp(rule, neuron, pre_trains, post_trains, dt, duration, w0=1.0, **options):
+    """Weights after every step of the Clopath rule (see :func:`simulate`)."""
+    return simulate(rule, neuron, pre_trains, post_trains, dt, duration, w0, **options)
 
 
 def convallis(rule, neuron, pre_trains, post_trains, dt, duration, w0=1.0, **options):

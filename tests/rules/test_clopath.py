@@ -88,6 +88,18 @@ def test_matches_reference_with_transmission():
     assert_matches_reference(weights, rules, neuron, pre, post, 0.62, delta_weight=8e-3)
 
 
+def test_lif_neuron_matches_reference():
+    """The rule runs on any neuron with a voltage; on the lead's LIF (Euler, conductance synapses)
+    the spike is not visible in v (immediate reset), so only depression acts (here while the
+    membrane relaxes after the reset at -55 mV, above theta_minus = -58 mV)."""
+    pre, post = trains(seed=9, count=4)
+    neuron = get_neuron("lif", V_reset=-55 * mV, t_ref=2 * ms)
+    rules = {"clopath_lif": ClopathSTDP(A_LTD=1e-2 / mV, theta_minus=-58 * mV)}
+    weights = simulate_voltage_rules(rules, neuron, pre, post, "numpy", duration=620 * ms)
+    assert_matches_reference(weights, rules, neuron, pre, post, 0.62)
+    assert np.all(weights["clopath_lif"][-1] <= 1.0) and weights["clopath_lif"][-1].min() < 0.99
+
+
 def test_no_change_without_presynaptic_spikes_and_tiny_change_at_rest():
     neuron = get_neuron("clopath2010-adex")
     rule = get_rule("clopath2010-visual")
@@ -200,3 +212,119 @@ def test_one_neuron_with_clopath_triplet_and_inhibitory_projections():
     assert len(registers) == 31  # one 3-ms delay line (30 steps + the current value)
     assert len([v for v in pre_variables if v == "trace_aa_15ms"]) == 1  # Clopath and iSTDP
     assert {"trace_aa_16p8ms", "trace_nn_16p8ms", "trace_aa_101ms"} <= set(pre_variables)
+
+
+# --------------------------------------------------------------------------------------------
+# NEST cross-check
+# --------------------------------------------------------------------------------------------
+#: Spike trains (ms) of NEST's own clopath_synapse test (testsuite/pytests/synapses).
+NEST_PRE_MS = [
+    [29.0, 129.0, 229.0, 329.0, 429.0],
+    [29.0, 62.3, 95.7, 129.0, 162.3],
+    [29.0, 49.0, 69.0, 89.0, 109.0],
+    [129.0, 229.0, 329.0, 429.0, 529.0, 629.0],
+    [62.3, 95.6, 129.0, 162.3, 195.6, 229.0],
+    [49.0, 69.0, 89.0, 109.0, 129.0, 149.0],
+]
+NEST_POST_MS = [
+    [19.0, 119.0, 219.0, 319.0, 419.0],
+    [19.0, 52.3, 85.7, 119.0, 152.3],
+    [19.0, 39.0, 59.0, 79.0, 99.0],
+    [139.0, 239.0, 339.0, 439.0, 539.0, 639.0],
+    [72.3, 105.6, 139.0, 172.3, 205.6, 239.0],
+    [59.0, 79.0, 99.0, 119.0, 139.0, 159.0],
+]
+NEST_NEURON = {
+    "V_m": -70.6, "E_L": -70.6, "V_peak": 33.0, "C_m": 281.0, "theta_minus": -70.6,
+    "theta_plus": -45.3, "A_LTD": 14.0e-5, "A_LTP": 8.0e-5, "tau_u_bar_minus": 10.0,
+    "tau_u_bar_plus": 7.0, "delay_u_bars": 4.0, "a": 4.0, "b": 0.0805, "V_reset": -49.6,
+    "V_clamp": 33.0, "t_clamp": 2.0, "t_ref": 0.0,
+}  # fmt: skip
+
+
+def nest_clopath_runs(w0: float):
+    """NEST ``aeif_psc_delta_clopath`` + ``clopath_synapse`` on its test's trains: final weights,
+    and the presynaptic (parrot) and postsynaptic spike times it produced (seconds)."""
+    nest = pytest.importorskip("nest")
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    weights, pre_times, post_times = [], [], []
+    for pre_ms, post_ms in zip(NEST_PRE_MS, NEST_POST_MS, strict=True):
+        nest.ResetKernel()
+        nest.resolution = 0.1
+        neuron = nest.Create("aeif_psc_delta_clopath", 1, NEST_NEURON)
+        parrot = nest.Create("parrot_neuron")
+        drive_pre = nest.Create("spike_generator", params={"spike_times": pre_ms})
+        drive_post = nest.Create("spike_generator", params={"spike_times": post_ms})
+        nest.Connect(drive_pre, parrot, syn_spec={"delay": 0.1})
+        nest.Connect(drive_post, neuron, syn_spec={"delay": 0.1, "weight": 80.0})
+        spikes_pre, spikes_post = nest.Create("spike_recorder"), nest.Create("spike_recorder")
+        nest.Connect(parrot, spikes_pre)
+        nest.Connect(neuron, spikes_post)
+        nest.Connect(
+            parrot,
+            neuron,
+            syn_spec={"synapse_model": "clopath_synapse", "weight": w0, "delay": 0.1},
+        )
+        nest.Simulate(10.0 + max(pre_ms[-1], post_ms[-1]))
+        weights.append(nest.GetConnections(parrot, neuron).get("weight"))
+        pre_times.append(np.asarray(spikes_pre.events["times"]) * 1e-3)
+        post_times.append(np.asarray(spikes_post.events["times"]) * 1e-3)
+    return np.asarray(weights, dtype=float), pre_times, post_times
+
+
+@pytest.mark.nest
+@pytest.mark.slow
+def test_close_to_nest_clopath_synapse():
+    """Same neuron parameters as NEST's test (V_clamp = V_peak = 33 mV, V_th_max = +30.4 mV as
+    NEST's default, 4-ms read delay). NEST's weights change only when a presynaptic spike is
+    delivered, so ours are read at the last presynaptic spike. Measured agreement: 2-7 % of each
+    weight change, the rest is the neuron (NEST applies the spike's jumps at detection and
+    integrates with adaptive RKF45; clopath-adex at the end of the clamp, with Euler)."""
+    from brian2 import pA
+
+    w0 = 0.5
+    nest_weights, pre, post = nest_clopath_runs(w0)
+    normalised = 100 * 15 * (nest_weights - w0) / w0 + 100
+    np.testing.assert_allclose(  # NEST's own regression values, i.e. the run is the tested one
+        normalised, [57.82638722, 72.16730112, 149.43359357, 103.30408341, 124.03640668,
+                     157.02882555], rtol=1e-7,
+    )  # fmt: skip
+    neuron = get_neuron(
+        "clopath2010-adex", V_peak=33 * mV, V_clamp=33 * mV, V_reset=-49.6 * mV,
+        V_T_max=30.4 * mV, b=0.0805 * pA,
+    )  # fmt: skip
+    rule = get_rule("clopath2010-visual", delay=4 * ms)
+    # our presynaptic spike at the parrot's spike (NEST reads the filters there); the pulse one
+    # step before NEST's registered postsynaptic spike, so that both clamp from the same step
+    ours = simulate_voltage_rules(
+        {"clopath": rule}, neuron, pre, [t - DT_S for t in post], "numpy", w0=w0,
+        duration=0.7 * 1e3 * ms,
+    )["clopath"]  # fmt: skip
+    at_last_pre = np.array([ours[int(round(p[-1] / DT_S)), k] for k, p in enumerate(pre)])
+    change = nest_weights - w0
+    np.testing.assert_array_less(np.abs(at_last_pre - nest_weights), 0.08 * np.abs(change) + 5e-4)
+
+
+@pytest.mark.slow
+def test_sjostrom_frequency_dependence_against_the_data():
+    """clopath2010-visual on its paper's Sjöström protocol (15 bursts of 5 pairings every 10 s,
+    50 pairings at 0.1 Hz; w0 = 0.5; the authors' AdEx forced by current pulses), dt = 0.1 ms.
+    Measured (dw %, +10 ms / -10 ms at 0.1, 10, 20, 40, 50 Hz): 0.0, 2.6, 13.8, 42.4, 60.1 /
+    -26.3, -40.5, -40.7, 1.8, 42.1; data: -4, 14, 29, 53, 56 / -29, -41, -34, 56, 75. Every point
+    within 2 SEM, mean ((model - data)/SEM)^2 about 1.05; the authors' own 1-ms code gives 17.8 and
+    73.6 for post-pre at 40 and 50 Hz: the difference is their 1-ms discretisation (their
+    presynaptic trace lags by two steps), not the rule."""
+    from spikeplast.data import compare, load_dataset
+    from spikeplast.protocols import run_protocol, sjostrom
+
+    result = run_protocol(get_rule("clopath2010-visual"), sjostrom(convention="clopath2010"))
+    assert result.w0 == 0.5 and result.post_neuron.kind == "clopath-adex"
+    comparison = compare(result.rows, load_dataset("sjostrom2001"))
+    assert comparison.matched == 10 and comparison.error < 1.5
+    for row in comparison.rows:
+        assert abs(row["dw_percent"] - row["data_dw_percent"]) < 2 * row["data_sem_percent"], row
+    by = {(r["freq_hz"], r["dt_ms"]): r["dw_percent"] for r in result.rows}
+    causal = [by[(f, 10.0)] for f in (0.1, 10.0, 20.0, 40.0, 50.0)]
+    assert all(b > a for a, b in zip(causal[1:], causal[2:], strict=False))  # LTP grows with rate
+    assert abs(by[(0.1, 10.0)]) < 1 and by[(50.0, 10.0)] > 40
+    assert all(by[(f, -10.0)] < -20 for f in (0.1, 10.0, 20.0)) and by[(50.0, -10.0)] > 20
