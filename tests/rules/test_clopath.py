@@ -118,14 +118,15 @@ def test_no_change_without_presynaptic_spikes_and_tiny_change_at_rest():
 
 def test_dt_invariance():
     """Halving dt (0.1 -> 0.05 ms) changes the weight change of LTP- and LTD-dominated pairings by
-    less than 2 % of its size (the neuron's Euler integration dominates the difference)."""
+    less than 1 % of its size (measured 0.36 % and 0.20 %; the neuron's Euler integration and the
+    one-step end of the clamp dominate)."""
     pre = [np.arange(5) * 0.02 + 0.05, np.arange(5) * 0.1 + 0.06]
     post = [p + 0.01 for p in pre[:1]] + [pre[1] - 0.01]
     neuron = get_neuron("clopath2010-adex")
     rule = get_rule("clopath2010-visual")
     changes = [simulate(rule, neuron, pre, post, dt, 0.6).weights[-1] - 1.0 for dt in (1e-4, 5e-5)]
     assert changes[0][0] > 0.01 and changes[0][1] < -0.01  # LTP at 50 Hz, LTD at 10 Hz
-    np.testing.assert_allclose(changes[1], changes[0], rtol=0.02)
+    np.testing.assert_allclose(changes[1], changes[0], rtol=0.01)
 
 
 def test_bounds_are_respected():

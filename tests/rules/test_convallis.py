@@ -84,14 +84,14 @@ def test_no_change_without_presynaptic_spikes_or_depolarisation():
 
 def test_dt_invariance():
     """Halving dt (0.1 -> 0.05 ms) changes the weight change of a potentiating and a depressing
-    pairing sequence by less than 3 % of its size."""
+    pairing sequence by less than 1 % of its size (measured 0.48 % and 0.32 %)."""
     neuron = get_neuron("clopath2010-adex")
     rule = Convallis(eta=1e-3 / mV**2)
     pre = [np.arange(5) * 0.05 + 0.05, np.arange(5) * 0.1 + 0.07]
     post = [pre[0] + 0.005, pre[1] - 0.02]
     changes = [simulate(rule, neuron, pre, post, dt, 0.7).weights[-1] - 1.0 for dt in (1e-4, 5e-5)]
     assert changes[0][0] > 0.005 and changes[0][1] < -0.005
-    np.testing.assert_allclose(changes[1], changes[0], rtol=0.03)
+    np.testing.assert_allclose(changes[1], changes[0], rtol=0.01)
 
 
 def test_needs_a_neuron_with_a_membrane_potential():
