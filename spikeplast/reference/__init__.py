@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ..errors import UnknownNameError, suggest
 from .events import Trajectory
+from .nonlinear_hebbian import WeightHistory, nonlinear_hebbian
 from .stdp import pair_stdp, triplet_stdp
 from .three_factor import dopamine_stdp, global_error
 from .vogels import vogels_istdp
@@ -25,17 +26,21 @@ __all__ = [
     "dopamine_stdp",
     "global_error",
     "vogels_istdp",
+    "nonlinear_hebbian",
+    "WeightHistory",
     "REFERENCES",
     "reference_for",
 ]
 
 #: Reference implementation by rule kind.
-REFERENCES: dict[str, Callable[..., Trajectory]] = {
+REFERENCES: dict[str, Callable[..., Trajectory | WeightHistory]] = {
     "pair-stdp": pair_stdp,
     "triplet-stdp": triplet_stdp,
     "dopamine-stdp": dopamine_stdp,  # also takes modulator_times=, end=
     "global-error": global_error,  # also takes error_times=, errors=
     "vogels-istdp": vogels_istdp,
+    # trains per neuron and a weight matrix, dt=, end= (returns a WeightHistory)
+    "nonlinear-hebbian": nonlinear_hebbian,
 }
 
 

@@ -18,6 +18,7 @@ from .clopath import ClopathSTDP
 from .convallis import Convallis
 from .dopamine_stdp import DopamineSTDP
 from .global_error import GlobalError
+from .nonlinear_hebbian import NonlinearHebbian
 from .stdp_pair import PairSTDP
 from .stdp_triplet import TripletSTDP
 from .vogels import VogelsISTDP
@@ -34,6 +35,7 @@ __all__ = [
     "VogelsISTDP",
     "ClopathSTDP",
     "Convallis",
+    "NonlinearHebbian",
 ]
 
 #: Rule families by kind. A new rule adds one line here.
@@ -45,6 +47,7 @@ RULES: dict[str, type[Rule]] = {
     VogelsISTDP.kind: VogelsISTDP,
     ClopathSTDP.kind: ClopathSTDP,
     Convallis.kind: Convallis,
+    NonlinearHebbian.kind: NonlinearHebbian,
 }
 
 
