@@ -10,16 +10,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeplast.analysis import summarize
-from spikeplast.errors import ConfigurationError
-from spikeplast.receptive_fields.images import (
+pytest.importorskip("skimage", reason="the receptive-field pipeline needs scikit-image")
+
+from spikeplast.analysis import summarize  # noqa: E402
+from spikeplast.errors import ConfigurationError  # noqa: E402
+from spikeplast.receptive_fields.images import (  # noqa: E402
     DEFAULT_IMAGES,
     Whitening,
     load_images,
     prepare_patches,
     sample_patches,
 )
-from spikeplast.receptive_fields.rate import RateModel, train_rate_model
+from spikeplast.receptive_fields.rate import RateModel, train_rate_model  # noqa: E402
 
 PATCH = 8
 
