@@ -39,6 +39,14 @@ Third factor
     custom model with the ``"error-signal"`` capability. Building fails with an error naming the
     missing modulator or the missing error value.
 
+    ``error_target = "all"`` (FA_Ex-100%): every broadcast applies to every synapse; use a
+    one-neuron modulator (with several, each broadcast in a step applies its error; with
+    ``"reset"`` the first one consumes the eligibility). ``"postsynaptic"``: the modulator has
+    one neuron per postsynaptic neuron, and neuron k's error applies only to the synapses onto
+    postsynaptic neuron k (a per-neuron modulator ``M_i``, e.g. ``Σ_k B_ik e_k`` of direct
+    feedback alignment). Each modulator neuron still reaches every synapse (the composer's
+    pathway), so a broadcast costs (modulator neurons × synapses) operations.
+
 Parameters
 ----------
 eta : 1                      learning rate (Konishi et al.: 0.01)
@@ -46,6 +54,7 @@ tau_pre : time               presynaptic trace time constant
 gate_window : time           the gate stays open this long after each postsynaptic spike
 tau_eligibility : time       eligibility decay (inf: pure integration between broadcasts)
 eligibility_after_error : "reset" | "keep"
+error_target : "all" | "postsynaptic"
 w_min, w_max : 1             hard bounds
 
 Neuron-side needs
@@ -65,7 +74,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from brian2 import Hz, ms, second
 from brian2.units.fundamentalunits import Quantity
@@ -76,9 +85,10 @@ from ..params import option, param
 from ..rule import Contribution, Rule, RuleContext
 from ._lazy import CATCH_UP_MARKER, silence_expected_order_warning
 
-__all__ = ["GlobalError", "AFTER_ERROR"]
+__all__ = ["GlobalError", "AFTER_ERROR", "ERROR_TARGETS"]
 
 AFTER_ERROR = ("reset", "keep")
+ERROR_TARGETS = ("all", "postsynaptic")
 
 #: Brings ε from ``t_last_update`` to ``t``: the gate is open for ``gate_open`` of the elapsed
 #: time (from its start), during which the integrand is ``x0 exp(-s/tau_pre) exp(-(Δ-s)/tau_e)``.
@@ -108,6 +118,7 @@ class GlobalError(Rule):
         float("inf") * second, ms, "eligibility decay (inf: none)", positive=True
     )
     eligibility_after_error: str = option("reset", AFTER_ERROR, "eligibility after a broadcast")
+    error_target: str = option("all", ERROR_TARGETS, "synapses an error neuron reaches")
 
     def check(self) -> None:
         super().check()
@@ -125,14 +136,32 @@ class GlobalError(Rule):
             )
         silence_expected_order_warning()
         rate_e = 0 * Hz if math.isinf(float(self.tau_eligibility)) else 1 / self.tau_eligibility
-        after = "\neligibility = 0" if self.eligibility_after_error == "reset" else ""
+        model = "eligibility : 1\npre_rate : Hz\ngate_until : second\nt_last_update : second\n"
+        init: dict[str, Any] = {
+            "eligibility": 0.0,
+            "pre_rate": 0 * Hz,
+            "gate_until": -1 * second,
+            "t_last_update": 0 * second,
+        }
+        if self.error_target == "all":
+            apply = "w = clip(w - plastic*eta*error_pre*eligibility, w_min, w_max)"
+            after = "\neligibility = 0"
+        else:
+            # every modulator neuron reaches every synapse; only neuron `post_neuron` applies
+            model += "post_neuron : integer (constant)\n"
+            init["post_neuron"] = "j"
+            apply = (
+                "own_error = int(i == post_neuron)\n"
+                "w = clip(w - plastic*own_error*eta*error_pre*eligibility, w_min, w_max)"
+            )
+            after = "\neligibility = eligibility*(1 - own_error)"
+        if self.eligibility_after_error == "keep":
+            after = ""
         return Contribution(
-            model=("eligibility : 1\npre_rate : Hz\ngate_until : second\nt_last_update : second\n"),
+            model=model,
             on_pre=_CATCH_UP + "pre_rate += 1/tau_pre",
             on_post=_CATCH_UP + "gate_until = t + gate_window",
-            on_modulator=(
-                _CATCH_UP + "w = clip(w - plastic*eta*error_pre*eligibility, w_min, w_max)" + after
-            ),
+            on_modulator=_CATCH_UP + apply + after,
             namespace={
                 "eta": float(self.eta),
                 "tau_pre": self.tau_pre,
@@ -141,11 +170,6 @@ class GlobalError(Rule):
                 "rate_k": 1 / self.tau_pre - rate_e,
                 **self.bounds_namespace(),
             },
-            init={
-                "eligibility": 0.0,
-                "pre_rate": 0 * Hz,
-                "gate_until": -1 * second,
-                "t_last_update": 0 * second,
-            },
+            init=init,
             probeable=("eligibility",),
         )

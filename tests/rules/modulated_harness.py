@@ -26,15 +26,19 @@ def simulate_modulated(
     w0: float = 1.0,
     variables: Sequence[str] = ("w",),
     frozen: Collection[str] = (),
+    own_modulators: Mapping[str, NeuronModel] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Each rule on synapses ``pre_k -> post_k`` modulated by one population; every variable
-    recorded at every step (after the step's updates), as ``(steps, synapses)`` arrays."""
+    """Each rule on synapses ``pre_k -> post_k`` modulated by `modulator` (or by its own
+    population in `own_modulators`); every variable recorded at every step (after the step's
+    updates), as ``(steps, synapses)`` arrays."""
+    own_modulators = dict(own_modulators or {})
     with Session(backend, dt=dt, seed=1) as session:
         built = session.build(
             [
                 Population("pre", SpikeTrains(pre_trains)),
                 Population("post", SpikeTrains(post_trains)),
                 Population("modulator", modulator),
+                *(Population(f"modulator_{name}", model) for name, model in own_modulators.items()),
             ],
             [
                 Projection(
@@ -44,7 +48,7 @@ def simulate_modulated(
                     rule=rule,
                     connect="one-to-one",
                     w_init=w0,
-                    modulator="modulator",
+                    modulator=f"modulator_{name}" if name in own_modulators else "modulator",
                     plastic=name not in frozen,
                 )
                 for name, rule in rules.items()

@@ -58,10 +58,16 @@ def trains(dt_s: float = DT_S) -> tuple[list[np.ndarray], list[np.ndarray]]:
     )
 
 
+#: One error per postsynaptic neuron (14 synapses pre_k -> post_k) for error_target
+#: "postsynaptic": row k of the broadcast schedule scales the errors of synapse k.
+PER_NEURON_ERRORS = np.outer(ERRORS, np.linspace(-1.5, 2.0, 14))
+
+
 @pytest.mark.standalone
 def test_global_error_matches_reference(backend):
     pre, post = trains()
     rules = variants()
+    rules["per_neuron"] = GlobalError(eta=0.3, error_target="postsynaptic", w_min=-math.inf)
     recorded = simulate_modulated(
         {**rules, "frozen": rules["konishi"]},
         pre,
@@ -70,10 +76,12 @@ def test_global_error_matches_reference(backend):
         backend,
         2.12,
         frozen={"frozen"},
+        own_modulators={"per_neuron": ErrorSignal(ERROR_TIMES, PER_NEURON_ERRORS)},
     )
     for name, rule in rules.items():
         for k, (p, q) in enumerate(zip(pre, post, strict=True)):
-            expected = global_error(rule, p, q, 1.0, error_times=ERROR_TIMES, errors=ERRORS)
+            errors = PER_NEURON_ERRORS[:, k] if name == "per_neuron" else ERRORS
+            expected = global_error(rule, p, q, 1.0, error_times=ERROR_TIMES, errors=errors)
             relative, absolute, _ = worst_deviation(expected, recorded[name]["w"][:, k], DT_S)
             assert relative < RTOL, f"{backend} {name} synapse {k}: {relative:.3g} ({absolute:.3g})"
             weights = recorded[name]["w"][:, k]
@@ -181,6 +189,47 @@ def test_per_trial_broadcasts_on_a_runtime_backend():
     assert expected.final != 1.0
 
 
+def test_per_trial_errors_per_postsynaptic_neuron():
+    """Two postsynaptic neurons, each with its own error (DFA-style modulator)."""
+    rule = GlobalError(eta=0.1, w_min=-10, error_target="postsynaptic")
+    pre_s, post_s = [np.array([0.010])] * 2, [np.array([0.012])] * 2
+    with Session("numpy", dt=1 * ms) as session:
+        built = session.build(
+            [
+                Population("pre", SpikeTrains(pre_s)),
+                Population("post", SpikeTrains(post_s)),
+                Population("error", ErrorSignal(n=2)),
+            ],
+            [Projection("p", "pre", "post", rule=rule, modulator="error")],  # all-to-all
+        )
+        session.run(100 * ms)
+        broadcast_error(built, "error", [0.5, -1.0])
+        with pytest.raises(ConfigurationError, match="one error or one per neuron \\(2\\)"):
+            broadcast_error(built, "error", [1.0, 2.0, 3.0])
+        session.run(10 * ms)
+        weights = built.weights("p")
+        post = np.asarray(built.synapses["p"].j[:])
+    change = global_error(rule, pre_s[0], post_s[0], 1.0, error_times=[0.1], errors=[1.0])
+    expected = 1.0 + (change.final - 1.0) * np.where(post == 0, 0.5, -1.0)
+    np.testing.assert_allclose(weights, expected, rtol=1e-12)
+
+
+def test_broadcast_error_needs_a_per_trial_error_signal():
+    with Session("numpy", dt=1 * ms) as session:
+        built = session.build(
+            [
+                Population("pre", SpikeTrains([[0.01]])),
+                Population("post", SpikeTrains([[0.012]])),
+                Population("scheduled", ErrorSignal([0.05], [1.0])),
+            ],
+            [Projection("p", "pre", "post", rule=GlobalError(), modulator="scheduled")],
+        )
+        with pytest.raises(ConfigurationError, match="broadcasts on a schedule"):
+            broadcast_error(built, "scheduled", 1.0)
+        with pytest.raises(ConfigurationError, match="'pre' is not an ErrorSignal"):
+            broadcast_error(built, "pre", 1.0)
+
+
 def test_missing_modulator_is_a_clear_error():
     with Session("numpy") as session:
         with pytest.raises(ConfigurationError, match=r"'global-error' .* needs a modulator"):
@@ -204,8 +253,10 @@ def test_modulator_without_error_value_is_a_clear_error():
 
 
 def test_bad_error_signals_and_parameters():
-    with pytest.raises(ConfigurationError, match="2 broadcast times but 1 error"):
+    with pytest.raises(ConfigurationError, match="2 broadcast times but errors of shape"):
         ErrorSignal([0.1, 0.2], [1.0])
+    with pytest.raises(ConfigurationError, match="3 columns but n = 2"):
+        ErrorSignal([0.1], [[1.0, 2.0, 3.0]], n=2)
     with pytest.raises(ConfigurationError, match="finite"):
         ErrorSignal([0.1], [math.nan])
     with pytest.raises(ParameterError, match="gate_window must be finite"):
