@@ -47,6 +47,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from spikeplast.cputime import cpu_seconds  # noqa: E402  (after the path fix; no brian2)
 
 # --------------------------------------------------------------------------------------------
 # contenders (each runs as `python balanced_network.py --contender NAME --size N ...`)
@@ -54,16 +57,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _spikeplast(
-    size: int, duration: float, storage: str, seed: int, dtype: str = "float64"
+    size: int,
+    duration: float,
+    storage: str,
+    seed: int,
+    dtype: str = "float64",
+    backend: str = "cpp_standalone",
 ) -> dict:
-    sys.path.insert(0, str(ROOT))
     from spikeplast.backend import Session
     from spikeplast.netspec import build_network, load_network
 
     overrides = {**_size_overrides(size, duration), "projections.EE.weight_dtype": dtype}
     spec = load_network("brunel-plastic", overrides)
     started = time.perf_counter()
-    with Session("cpp_standalone", dt=spec.dt, seed=seed, trace_storage=storage) as session:
+    with Session(backend, dt=spec.dt, seed=seed, trace_storage=storage) as session:
         built, monitors = build_network(session, spec)
         session.run(spec.duration)
         indices = monitors["spikes:E"].i[:]
@@ -72,6 +79,7 @@ def _spikeplast(
     return {
         "build_s": timings.get("build", 0.0),
         "network_run_s": timings.get("network_run", timings.get("run", 0.0)),
+        "run_cpu_s": timings.get("run_cpu", float("nan")),
         "wall_s": time.perf_counter() - started,
         "e_spikes": int(len(indices)),
         "ee_weight_mean": float(weights.mean()),
@@ -192,10 +200,14 @@ def _brian2(size: int, duration: float, layout: str, seed: int) -> dict:
     network = Network(*objects)
     started = time.perf_counter()
     network.run(duration * 1000 * ms)
-    device.build(directory=directory, compile=True, run=True, with_output=False)
+    device.build(directory=directory, compile=True, run=False, with_output=False)
+    cpu_before = cpu_seconds()
+    device.run(directory=directory, with_output=False)
+    run_cpu = cpu_seconds() - cpu_before
     return {
         "build_s": float(device.timers["compile"]["make"] or 0.0),
         "network_run_s": float(device._last_run_time),
+        "run_cpu_s": run_cpu,
         "wall_s": time.perf_counter() - started,
         "e_spikes": int(len(spikes.i[:])),
         "ee_weight_mean": float(ee.w[:].mean()),
@@ -249,12 +261,15 @@ def _nest(size: int, duration: float, seed: int) -> dict:
     recorder = nest.Create("spike_recorder")
     nest.Connect(e_group, recorder)
     built = time.perf_counter()
+    cpu_before = cpu_seconds()
     nest.Simulate(duration * 1000.0)
+    run_cpu = cpu_seconds() - cpu_before
     simulated = time.perf_counter()
     weights = nest.GetConnections(e_group, e_group).get("weight")
     return {
         "build_s": built - started,
         "network_run_s": simulated - built,
+        "run_cpu_s": run_cpu,
         "wall_s": simulated - started,
         "e_spikes": int(recorder.n_events),
         "ee_weight_mean": float(sum(weights) / len(weights)),
@@ -266,6 +281,7 @@ CONTENDERS = {
     "spikeplast": lambda n, d, s: _spikeplast(n, d, "clock", s),
     "spikeplast-event": lambda n, d, s: _spikeplast(n, d, "event", s),
     "spikeplast-float32": lambda n, d, s: _spikeplast(n, d, "clock", s, "float32"),
+    "spikeplast-numba": lambda n, d, s: _spikeplast(n, d, "clock", s, backend="numba_standalone"),
     "brian2-same": lambda n, d, s: _brian2(n, d, "same", s),
     "brian2-plain": lambda n, d, s: _brian2(n, d, "plain", s),
     "nest": _nest,
@@ -349,20 +365,22 @@ def main(argv: list[str] | None = None) -> int:
         f"(median of {args.repeats})"
     )
     print(
-        f"{'contender':<18} {'build (s)':>9} {'run/bio s':>10} {'peak MB':>8} {'E rate':>7} "
-        f"{'<w_EE>':>7} {'ev/s':>9} {'vs ' + baseline:>17}"
+        f"{'contender':<18} {'build (s)':>9} {'run/bio s':>10} {'CPU/bio s':>10} {'peak MB':>8} "
+        f"{'E rate':>7} {'<w_EE>':>7} {'ev/s':>9} {'vs ' + baseline:>17} {'(CPU)':>7}"
     )
     for name in names:
         run_per_bio = median(name, "network_run_s") / duration
+        cpu_per_bio = median(name, "run_cpu_s") / duration
         rate = median(name, "e_spikes") / (0.8 * size) / duration
         synapses = median(name, "ee_synapses")
         # pre-side plus post-side plastic updates, plus static transmission events
         events = rate * 0.8 * size * (2 * synapses / (0.8 * size)) + rate * size * 0.1 * size
         print(
-            f"{name:<18} {median(name, 'build_s'):9.1f} {run_per_bio:10.2f} "
+            f"{name:<18} {median(name, 'build_s'):9.1f} {run_per_bio:10.2f} {cpu_per_bio:10.2f} "
             f"{median(name, 'peak_rss_mb'):8.0f} {rate:7.1f} {median(name, 'ee_weight_mean'):7.4f} "
             f"{events / run_per_bio:9.2e} "
-            f"{(median(baseline, 'network_run_s') / duration) / run_per_bio:16.2f}x"
+            f"{(median(baseline, 'network_run_s') / duration) / run_per_bio:16.2f}x "
+            f"{(median(baseline, 'run_cpu_s') / duration) / cpu_per_bio:6.2f}x"
         )
     if args.json:
         args.json.write_text(

@@ -43,6 +43,7 @@ from brian2.devices.device import all_devices, get_device, reset_device, set_dev
 from brian2.units.fundamentalunits import Quantity
 
 from .compose import DEFAULT_RUNAWAY_LIMIT, Built, Population, Projection, build
+from .cputime import cpu_seconds
 from .errors import BackendError, ConfigurationError, SimulationError, UnknownNameError, suggest
 
 __all__ = [
@@ -66,8 +67,9 @@ brian2.BrianLogger.suppress_name("base.method_choice")
 # Checked by Built.check_monitor_indices after standalone runs instead.
 brian2.BrianLogger.suppress_name("cannot_check_statemonitor_indices")
 prefs.logging.console_log_level = "WARNING"
-# Brian2 2.9 runs `make -j` without a limit: dozens of compilers at once on a 2-core machine.
-prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+#: Brian2 2.9 runs `make -j` without a limit: dozens of compilers at once on a 2-core machine.
+MAKE_ARGS = [f"-j{os.cpu_count() or 1}"]
+prefs.devices.cpp_standalone.extra_make_args_unix = MAKE_ARGS
 
 
 def cache_root() -> Path:
@@ -237,6 +239,9 @@ class Session:
                 root.mkdir(parents=True, exist_ok=True)
                 self.build_dir = Path(tempfile.mkdtemp(prefix=f"{self.backend}_", dir=root))
             set_device(self.backend, build_on_run=False, directory=str(self.build_dir))
+            # again here: brian2's reinit_devices() restores the preferences of its import
+            if prefs.devices.cpp_standalone.extra_make_args_unix == ["-j"]:
+                prefs.devices.cpp_standalone.extra_make_args_unix = MAKE_ARGS
             device = get_device()
             device.reinit()
             device.activate(build_on_run=False, directory=str(self.build_dir))
@@ -368,7 +373,10 @@ class Session:
                 with _FileProgress(
                     self._file_progress, description, total_seconds, self.build_dir / _PROGRESS_FILE
                 ):
+                    cpu_before = cpu_seconds()
                     device.run(directory=str(self.build_dir), with_output=False)
+                    # CPU time is robust to other load on shared machines; wall time is not
+                    self.timings["run_cpu"] = cpu_seconds() - cpu_before
                 self.timings["run"] = time.perf_counter() - compiled
                 # time spent in the network's run loop (without setup and synapse creation)
                 last_run = getattr(device, "_last_run_time", None)
