@@ -198,14 +198,14 @@ def check_against_reference(
 ) -> list[AgreementReport]:
     """Run `rules` on `backend` and assert agreement with the references to `rtol`.
 
-    Without trains, uses :func:`edge_case_trains` plus 8 random 30-Hz pairs of 2 s.
+    Without trains, uses :func:`edge_case_trains` plus 8 random 40-Hz pairs of 1 s.
     """
     dt_s = float(dt / second)
     if pre_trains is None or post_trains is None:
         pre_trains, post_trains = edge_case_trains(dt_s)
         rng = np.random.default_rng(12345)
-        pre_trains = pre_trains + random_trains(rng, 8, 30.0, 2.0, dt_s)
-        post_trains = post_trains + random_trains(rng, 8, 30.0, 2.0, dt_s)
+        pre_trains = pre_trains + random_trains(rng, 8, 40.0, 1.0, dt_s)
+        post_trains = post_trains + random_trains(rng, 8, 40.0, 1.0, dt_s)
     weights = simulate_rules_on_trains(
         rules,
         pre_trains,

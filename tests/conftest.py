@@ -30,9 +30,17 @@ def backends_under_test() -> list[str]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        # GPU runs carry the `gpu` marker (they only exist where a CUDA GPU is available)
-        params = [
-            pytest.param(name, marks=pytest.mark.gpu) if name == "cuda_standalone" else name
-            for name in backends_under_test()
-        ]
+        # Cython's cold compile costs ~30 s per model and a fresh CI machine has no cache: the
+        # fast suite runs Cython only where a test asks for it (`cython_in_fast_suite`: the
+        # agreement of every spike-pair rule, and the cross-backend seed test); every other
+        # Cython case runs in `make test-all`.
+        cython_fast = metafunc.definition.get_closest_marker("cython_in_fast_suite") is not None
+        params = []
+        for name in backends_under_test():
+            marks = []
+            if name == "cuda_standalone":  # only where a CUDA GPU is available
+                marks.append(pytest.mark.gpu)
+            if name == "cython" and not cython_fast:
+                marks.append(pytest.mark.slow)
+            params.append(pytest.param(name, marks=marks))
         metafunc.parametrize("backend", params)

@@ -2,7 +2,7 @@
 
 All variants run as projections between the same two spike-train populations (one compilation
 per backend), on hand-made edge cases (coincident and adjacent spikes, bursts, long gaps, the NEST
-test sequence) and random 30-Hz trains, compared at every spike time to rtol 1e-9.
+test sequence) and random 40-Hz trains, compared at every spike time to rtol 1e-9.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def all_rule_variants() -> dict:
 
 
 @pytest.mark.standalone
+@pytest.mark.cython_in_fast_suite
 def test_all_rules_match_reference(backend):
     reports = check_against_reference(all_rule_variants(), backend, rtol=RTOL)
     assert all(report.compared_points > 500 for report in reports)
