@@ -341,6 +341,7 @@ class Session:
             built.check_weights(runaway_limit)
 
         start = time.perf_counter()
+        cpu_before = cpu_seconds()
         try:
             built.network.run(duration, report=report, report_period=1 * second, namespace={})
         except SimulationError:
@@ -351,6 +352,9 @@ class Session:
             if bar is not None:
                 bar.close()
         self.timings["run"] = time.perf_counter() - start
+        self.timings["run_cpu"] = cpu_seconds() - cpu_before
+        # the time loop alone, without code generation and (Cython) compilation
+        self.timings["network_run"] = float(getattr(get_device(), "_last_run_time", 0.0) or 0.0)
 
     def _run_standalone(self, description: str, total_seconds: float = 0.0) -> None:
         from .compile_cache import cached_compiler
