@@ -1,0 +1,178 @@
+"""The receptive-field demo: the spiking network's parts, both pipelines end to end, bad input.
+
+The learning tests are small fixed-seed versions that assert the metrics against the random
+control of the same pipeline, so a broken rule, whitening or a collapsed population fails. The
+spiking one compiles a C++ program and learns for minutes of simulated time: it is ``slow``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("skimage", reason="the receptive-field pipeline needs scikit-image")
+
+from brian2 import ms, mV, second  # noqa: E402
+
+from spikeplast.backend import Session  # noqa: E402
+from spikeplast.compose import Population, Projection  # noqa: E402
+from spikeplast.demos.cli import main as demo_main  # noqa: E402
+from spikeplast.demos.receptive_fields import (  # noqa: E402
+    RFSettings,
+    rf_record,
+    run_receptive_fields,
+    save_receptive_fields,
+)
+from spikeplast.errors import ConfigurationError  # noqa: E402
+from spikeplast.neurons import LIF  # noqa: E402
+from spikeplast.receptive_fields.network import (  # noqa: E402
+    Normalized,
+    PatchInput,
+    filters_from_weights,
+    prepare_rule,
+    push_pull_rates,
+)
+from spikeplast.rules import get_rule  # noqa: E402
+
+FAST_RATE = RFSettings(model="rate", neurons=16, patch=8, rate_steps=2000, n_train=20000)
+
+
+# -- network parts -----------------------------------------------------------------------------
+def test_push_pull_rates_are_on_off_around_the_baseline():
+    patches = np.array([[0.0, 1.0, -2.0]])
+    rates = push_pull_rates(patches, baseline=10.0, gain=5.0, max_rate=18.0)
+    assert rates.tolist() == [[10.0, 15.0, 0.0, 10.0, 5.0, 18.0]]
+
+
+def test_filters_are_on_minus_off_weights():
+    i = np.repeat(np.arange(4), 2)  # 2 pixels -> 4 inputs (ON, ON, OFF, OFF), 2 neurons
+    j = np.tile(np.arange(2), 4)
+    weights = np.arange(8.0)
+    on, off = filters_from_weights(weights, i, j, n_pixels=2, n_neurons=2)
+    assert on.tolist() == [[0.0, 2.0], [1.0, 3.0]]
+    assert (on - off).tolist() == [[-4.0, -4.0], [-4.0, -4.0]]
+
+
+def test_patch_input_fires_at_the_rates_of_each_patch():
+    rates = np.array([[200.0, 0.0], [0.0, 100.0]])
+    with Session("numpy", dt=0.5 * ms, seed=3) as session:
+        built = session.build(
+            [Population("inputs", PatchInput(rates=rates, presentation=1 * second))], []
+        )
+        spikes = built.spike_monitor("inputs")
+        session.run(2 * second)
+        times, indices = np.asarray(spikes.t / second), np.asarray(spikes.i)
+    first, second_half = times < 1, times >= 1
+    assert np.sum(first & (indices == 1)) == 0 and np.sum(second_half & (indices == 0)) == 0
+    assert 160 < np.sum(first & (indices == 0)) < 240
+    assert 75 < np.sum(second_half & (indices == 1)) < 125
+
+
+def test_normalized_rule_keeps_each_neurons_weights_at_unit_norm():
+    rule = Normalized.wrap(get_rule("pfister2006-visual-aa-minimal"), w_norm=2.0)
+    rates = np.full((1, 20), 30.0)
+    with Session("numpy", dt=0.5 * ms, seed=1) as session:
+        built = session.build(
+            [
+                Population("inputs", PatchInput(rates=rates, presentation=1 * second)),
+                Population("neurons", LIF(synapse="delta"), n=3),
+            ],
+            [
+                Projection(
+                    "ff", "inputs", "neurons", rule=rule, weight_scale=0.5 * mV, w_init="rand()"
+                )
+            ],  # fmt: skip
+        )
+        session.run(0.2 * second)
+        synapses = built.synapses["ff"]
+        w, j = built.weights("ff"), np.asarray(synapses.j[:])
+    norms = [np.linalg.norm(w[j == k]) for k in range(3)]
+    assert norms == pytest.approx([2.0, 2.0, 2.0], rel=1e-6)
+
+
+def test_rules_that_cannot_learn_receptive_fields_are_refused():
+    with pytest.raises(ConfigurationError, match="'izhikevich2007-daspnet'.*three-factor rule"):
+        prepare_rule("izhikevich2007-daspnet", 1.0, 10 * ms)
+    with pytest.raises(ConfigurationError, match="'vogels-istdp'.*cannot learn receptive fields"):
+        prepare_rule("vogels-istdp", 1.0, 10 * ms)
+    nonlinear = prepare_rule("brito2016-rf-spiking", 1.0, 10 * ms)
+    assert nonlinear.kind == "nonlinear-hebbian"  # normalises itself
+    assert isinstance(prepare_rule("yger2013-invitro", 1.0, 10 * ms), Normalized)
+
+
+def test_bad_settings_and_bad_images_name_the_problem(tmp_path):
+    from skimage.io import imsave
+
+    with pytest.raises(ConfigurationError, match="image file '.*missing.png' does not exist"):
+        run_receptive_fields(RFSettings(model="rate", images=(str(tmp_path / "missing.png"),)))
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    with pytest.raises(ConfigurationError, match="cannot read image file '.*broken.jpg'"):
+        run_receptive_fields(RFSettings(model="rate", images=(str(tmp_path / "broken.jpg"),)))
+    imsave(tmp_path / "small.png", (np.arange(144).reshape(12, 12) % 251).astype(np.uint8))
+    with pytest.raises(ConfigurationError, match="'small.png' is 6×6 .* smaller than the 10×10"):
+        run_receptive_fields(RFSettings(model="rate", images=(str(tmp_path / "small.png"),)))
+    with pytest.raises(ConfigurationError, match="patch size must be a whole number of at least"):
+        run_receptive_fields(RFSettings(model="rate", patch=3))
+    with pytest.raises(ConfigurationError, match="40 units are more than the 38 whitened"):
+        run_receptive_fields(RFSettings(model="rate", patch=8, neurons=40, n_train=20000))
+    with pytest.raises(ConfigurationError, match="has no rate form here"):
+        run_receptive_fields(dataclass_replace(FAST_RATE, rule="pfister2006-visual-aa-minimal"))
+    with pytest.raises(ConfigurationError, match="three-factor rule"):
+        run_receptive_fields(RFSettings(rule="izhikevich2007-daspnet", patch=8, n_train=20000))
+
+
+def dataclass_replace(settings: RFSettings, **changes) -> RFSettings:
+    import dataclasses
+
+    return dataclasses.replace(settings, **changes)
+
+
+# -- pipelines ---------------------------------------------------------------------------------
+def test_rate_pipeline_beats_the_random_control(tmp_path):
+    result = run_receptive_fields(FAST_RATE, seed=3)
+    learned, control = result.summary, result.control_summary
+    assert learned["gabor_r2_median"] >= 0.7
+    assert learned["gabor_r2_median"] >= 2 * control["gabor_r2_median"]
+    assert learned["osi_median"] >= control["osi_median"] + 0.2
+    assert learned["kurtosis_median"] >= 1.5 * control["kurtosis_median"]
+    assert learned["distinct_filters"] == 16 and learned["orientation_bins"] >= 4
+    paths = save_receptive_fields(result, tmp_path)
+    assert sorted(p.name for p in paths.values()) == [
+        "receptive_fields.json",
+        "receptive_fields.npz",
+        "receptive_fields.png",
+    ]
+    record = json.loads(paths["json"].read_text())
+    assert record["learned"]["gabor_r2_median"] == pytest.approx(learned["gabor_r2_median"])
+    assert {row["metric"] for row in record["comparison"]} >= {"gabor_r2_median", "osi_median"}
+    with np.load(paths["npz"]) as data:
+        assert data["filters"].shape == (16, 64) and data["gabor_fits"].shape == (16, 10)
+
+
+def test_command_line_rate_model_and_bad_input(tmp_path, capsys):
+    status = demo_main(["receptive-fields", "--model", "rate", "--neurons", "8", "--patch", "6",
+                        "--steps", "300", "--no-progress", "--json"])  # fmt: skip
+    assert status == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["settings"]["model"] == "rate" and len(record["comparison"]) >= 6
+    status = demo_main(["receptive-fields", "--images", str(tmp_path / "none.png")])
+    assert status == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert demo_main(["receptive-fields", "--rule", "global-error", "--patch", "6"]) == 2
+    assert "three-factor rule" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_spiking_pipeline_beats_the_random_control():
+    """A small spiking run (16 neurons, 8×8 patches, 10 min simulated, fastest backend)."""
+    settings = RFSettings(neurons=16, patch=8, duration_s=600.0, n_train=20000)
+    result = run_receptive_fields(settings, seed=2)
+    learned, control = result.summary, result.control_summary
+    assert learned["gabor_r2_median"] >= 2 * control["gabor_r2_median"]
+    assert learned["kurtosis_median"] >= 1.2 * control["kurtosis_median"]
+    assert learned["osi_median"] >= control["osi_median"] + 0.1
+    assert learned["distinct_filters"] >= 12  # not collapsed onto one feature
+    assert result.network["silent_neurons"] == 0
+    assert rf_record(result)["network"]["presentations"] == 600 / 0.05
