@@ -53,9 +53,8 @@ __all__ = [
     "Trace",
     "TraceRef",
     "Lowpass",
-    "LowpassRef",
     "Delayed",
-    "DelayedRef",
+    "NeedRef",
     "TRACE_TIME",
     "INTERACTIONS",
     "STORAGES",
@@ -121,6 +120,25 @@ class Need:
 
     def validate(self) -> None:
         """Raise :class:`ParameterError` for impossible requests."""
+
+
+@dataclass(frozen=True)
+class NeedRef:
+    """Expression reading a need's group variable in synaptic code (``side``: pre or post)."""
+
+    need: Need
+    side: str
+
+    @property
+    def name(self) -> str:
+        return self.need.variable_name()
+
+    @property
+    def value(self) -> str:
+        return f"{self.name}_{self.side}"
+
+    def namespace(self) -> dict:
+        return {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -327,27 +345,8 @@ class Lowpass(Need):
     def initial_value(self) -> str | None:
         return self.expression
 
-    def ref(self, side: str) -> LowpassRef:
-        return LowpassRef(self, side)
-
-
-@dataclass(frozen=True)
-class LowpassRef:
-    """Expression reading a :class:`Lowpass` in synaptic code."""
-
-    need: Lowpass
-    side: str
-
-    @property
-    def name(self) -> str:
-        return self.need.variable_name()
-
-    @property
-    def value(self) -> str:
-        return f"{self.name}_{self.side}"
-
-    def namespace(self) -> dict:
-        return {}
+    def ref(self, side: str) -> NeedRef:
+        return NeedRef(self, side)
 
 
 @dataclass(frozen=True, eq=False)
@@ -421,25 +420,6 @@ class Delayed(Need):
         start = self.source.initial_value()
         return {} if start is None else dict.fromkeys(self.register_names(), start)
 
-    def ref(self, side: str) -> DelayedRef:
-        return DelayedRef(self, side)
-
-
-@dataclass(frozen=True)
-class DelayedRef:
-    """Expression reading a :class:`Delayed` need in synaptic code."""
-
-    need: Delayed
-    side: str
-
-    @property
-    def name(self) -> str:
-        return self.need.variable_name()
-
-    @property
-    def value(self) -> str:
-        """The source's value ``steps`` time steps ago."""
-        return f"{self.name}_{self.side}"
-
-    def namespace(self) -> dict:
-        return {}
+    def ref(self, side: str) -> NeedRef:
+        """Reads the source's value ``steps`` time steps ago."""
+        return NeedRef(self, side)
