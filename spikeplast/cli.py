@@ -133,15 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a network file (models/networks or a .toml)")
     run.add_argument("network", help="shipped network name or .toml file")
-    run.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        type=_parameter_override,
-        metavar="PATH=VALUE",
-        help="override a value by dotted path, e.g. --set run.duration='10 s'",
-    )
+    _add_overrides(run, "PATH=VALUE", "value by dotted path, e.g. --set run.duration='10 s'")
     run.add_argument("--backend", default="auto")
     run.add_argument("--seed", type=int, default=None)
     run.add_argument("--out", type=Path, help="directory for .json, .npz and .png results")
@@ -156,15 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", type=Path, required=True, help="project directory to write")
     export.add_argument("--rule", help="rule for protocol exports (default: the protocol's)")
-    export.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        type=_parameter_override,
-        metavar="NAME=VALUE",
-        help="rule parameter (protocols) or dotted path (networks)",
-    )
+    _add_overrides(export, "NAME=VALUE", "rule parameter (protocols) or dotted path (networks)")
     export.add_argument("--backend", default="cpp_standalone", choices=["cpp_standalone"])
     export.add_argument("--portable", action="store_true", help="compile without -march=native")
     export.set_defaults(func=_cmd_export)
@@ -344,6 +328,18 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     print(show(args.directory, args.output))
     return 0
+
+
+def _add_overrides(parser: argparse.ArgumentParser, metavar: str, help: str) -> None:
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        type=_parameter_override,
+        metavar=metavar,
+        help=help,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
