@@ -50,9 +50,12 @@ import numpy as np
 from brian2 import Hz, NetworkOperation, amp, ms, second
 
 from .backend import Session
+from .bridges.datasets import reward_prediction_task
 from .bridges.errors import ShapeError
+from .bridges.experiments import ExperimentResult
 from .bridges.feedback_alignment import three_factor_update
-from .bridges.network import RateNetwork
+from .bridges.metrics import angle
+from .bridges.network import RateNetwork, forward, init_network, output_error
 from .compose import Built, Population, Projection
 from .errors import ConfigurationError
 from .modulators import ErrorSignal, broadcast_error
@@ -71,6 +74,8 @@ __all__ = [
     "spike_statistics",
     "spiking_updates",
     "train_side_by_side",
+    "angle_vs_trial_length",
+    "spiking_reward_prediction",
 ]
 
 Progress = Callable[[int], None] | None
@@ -105,7 +110,7 @@ class SpikingMap:
         The hidden neuron; must be a current-based :class:`~spikeplast.neurons.LIF`.
     """
 
-    input_rate: float = 50.0
+    input_rate: float = 500.0
     current_unit: float = 100e-12
     gate_window: float = 0.05
     tau_pre: float = 0.02
@@ -690,3 +695,208 @@ def train_side_by_side(
         seconds=time.perf_counter() - wall,
         cpu_seconds=time.process_time() - cpu,
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# The two experiments as saved results
+# ------------------------------------------------------------------------------------------------
+def _mapping_summary(mapping: SpikingMap) -> dict[str, float]:
+    return {
+        "input_rate_hz_per_unit": mapping.input_rate,
+        "current_unit_pA": mapping.current_unit * 1e12,
+        "gate_window_ms": mapping.gate_window * 1e3,
+        "tau_pre_ms": mapping.tau_pre * 1e3,
+        "dt_ms": mapping.dt * 1e3,
+        "readout_rate_hz_per_unit": mapping.rate_scale(),
+    }
+
+
+def angle_vs_trial_length(
+    *,
+    durations: Sequence[float] = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
+    trials: int = 20,
+    batch: int = 10,
+    n_hidden: int = 20,
+    learning_rate: float = 0.01,
+    mapping: SpikingMap | None = None,
+    backend: str = "cython",
+    seed: int = 0,
+    progress: Progress = None,
+) -> ExperimentResult:
+    """Experiment 1: ∠(trial-averaged spiking update, rate update) against trial length.
+
+    A fresh reward-prediction network (40 → `n_hidden` ReLU → 1, seed `seed`) and a probe batch of
+    `batch` test trials; the rate network's errors are broadcast. Each row gives, for one trial
+    length, the angle between the K-trial mean of the spiking update and: the FA_Ex-100% rate
+    update (gate θ(I)); the rate rule with the gate measured from the spikes (fraction of the
+    longest trial the gate was open, averaged over trials); the rate rule with the deterministic
+    LIF gate (:func:`lif_gate`); and the BP update. ``angle_by_trials`` gives the first for
+    K = 1, 2, 5, ... trials (mean over disjoint sets of trials).
+    """
+
+    mapping = SpikingMap() if mapping is None else mapping
+    data = reward_prediction_task(n_train=batch, n_test=batch, seed=seed)
+    net = init_network([data.x_train.shape[1], n_hidden, 1], hidden="relu", rng=seed)
+    x, targets = data.x_test[:batch], data.y_test[:batch]
+    fwd = forward(net, x)
+    error = output_error(net, fwd, targets, "mse").ravel()
+    result = spiking_updates(
+        net,
+        x,
+        error,
+        durations=durations,
+        trials=trials,
+        learning_rate=learning_rate,
+        mapping=mapping,
+        backend=backend,
+        seed=seed,
+        progress=progress,
+    )
+    weights = hidden_matrix(net)
+    measured_gate = result.gate_open[-1].mean(axis=1)
+    references = {
+        "rate": result.rate_update,
+        "measured_gate": three_factor_update(
+            weights, result.inputs, error, post_gate=measured_gate, learning_rate=learning_rate
+        ),
+        "lif_gate": three_factor_update(
+            weights,
+            result.inputs,
+            error,
+            post_gate=lif_gate(result.pre_activation, mapping),
+            learning_rate=learning_rate,
+        ),
+        "bp": three_factor_update(
+            weights, result.inputs, error, feedback=net.weights[1].T, learning_rate=learning_rate
+        ),
+    }
+    subsets = [k for k in (1, 2, 5, 10, 20, 50, 100) if k <= trials]
+    rows, by_trials = [], np.zeros((len(result.durations), len(subsets)))
+    for index, duration in enumerate(result.durations):
+        mean = result.updates[index].mean(axis=0)
+        row = {"trial_length_s": float(duration), "trials": trials}
+        for name, reference in references.items():
+            row[f"angle_{name}_deg"] = angle(mean, reference)
+        row["norm_ratio"] = float(np.linalg.norm(mean) / np.linalg.norm(result.rate_update))
+        for column, k in enumerate(subsets):
+            sets = result.updates[index][: (trials // k) * k].reshape(
+                trials // k, k, *weights.shape
+            )
+            by_trials[index, column] = np.mean([angle(s.mean(0), result.rate_update) for s in sets])
+        row["angle_rate_single_trial_deg"] = float(by_trials[index, 0])
+        rate = result.counts[index].mean(axis=1) / duration
+        row["hidden_rate_hz_mean"] = float(rate.mean())
+        rows.append(row)
+    below = result.pre_activation <= 0
+    longest = result.gate_open[-1].mean(axis=1)
+    summary = {
+        "experiment": "spiking-angle",
+        "network": [data.x_train.shape[1], n_hidden, 1],
+        "probe_batch": batch,
+        "trials": trials,
+        "learning_rate": learning_rate,
+        "backend": backend,
+        "seed": seed,
+        "mapping": _mapping_summary(mapping),
+        "trial_subsets": subsets,
+        "gate_open_below_rheobase_mean": float(longest[below].mean()) if below.any() else None,
+        "gate_open_above_rheobase_mean": float(longest[~below].mean()) if (~below).any() else None,
+        "rows": rows,
+        "sim_seconds": result.seconds,
+        "sim_cpu_seconds": result.cpu_seconds,
+    }
+    arrays = {
+        "durations": result.durations,
+        "angle_by_trials": by_trials,
+        "trial_subsets": np.asarray(subsets),
+        "pre_activation": result.pre_activation,
+        "gate_open": result.gate_open,
+        "lif_gate": lif_gate(result.pre_activation, mapping),
+        "updates_mean": result.updates.mean(axis=1),
+        **{f"reference/{k}": v for k, v in references.items()},
+    }
+    for key in ("rate", "measured_gate", "lif_gate", "bp"):
+        arrays[f"angle_{key}"] = np.array([r[f"angle_{key}_deg"] for r in rows])
+    return ExperimentResult("bridge_spiking_angle", summary, arrays)
+
+
+def spiking_reward_prediction(
+    *,
+    blocks: int = 6,
+    trials_per_block: int = 500,
+    batch_size: int = 10,
+    trial_length: float = 0.1,
+    n_hidden: int = 20,
+    learning_rate: float = 0.01,
+    test_trials: int = 100,
+    noise: float = 0.1,
+    mapping: SpikingMap | None = None,
+    backend: str = "cython",
+    seed: int = 0,
+    progress: Progress = None,
+) -> ExperimentResult:
+    """Experiment 2: the spiking and the rate network trained side by side on the reward task.
+
+    Same initial network (seed `seed`), same trials in the same order, per-trial learning rate
+    `learning_rate`, updates summed over batches of `batch_size` (see
+    :func:`train_side_by_side`).
+    """
+
+    mapping = SpikingMap() if mapping is None else mapping
+    data = reward_prediction_task(n_train=trials_per_block, noise=noise, seed=seed)
+    net = init_network([data.x_train.shape[1], n_hidden, 1], hidden="relu", rng=seed)
+    run = train_side_by_side(
+        net,
+        data,
+        blocks=blocks,
+        trials_per_block=trials_per_block,
+        batch_size=batch_size,
+        trial_length=trial_length,
+        learning_rate=learning_rate,
+        test_trials=test_trials,
+        mapping=mapping,
+        backend=backend,
+        seed=seed,
+        progress=progress,
+    )
+
+    summary = {
+        "experiment": "spiking-train",
+        "network": [data.x_train.shape[1], n_hidden, 1],
+        "blocks": blocks,
+        "trials_per_block": trials_per_block,
+        "batch_size": batch_size,
+        "trial_length_s": trial_length,
+        "learning_rate": learning_rate,
+        "noise": noise,
+        "test_trials_spiking": test_trials,
+        "backend": backend,
+        "seed": seed,
+        "mapping": _mapping_summary(mapping),
+        "final": {
+            "rate_test_mse": 2 * float(run.rate_test_loss[-1]),
+            "rate_test_accuracy": run.rate_test_accuracy,
+            "spiking_test_mse": 2 * run.spiking_test_loss,
+            "spiking_test_accuracy": run.spiking_test_accuracy,
+            "spiking_weights_in_rate_network_test_mse": 2 * float(run.transfer_test_loss[-1]),
+            "rate_train_mse_last_block": 2 * float(run.rate_train_loss[-1]),
+            "spiking_train_mse_last_block": 2 * float(run.spiking_train_loss[-1]),
+            "hidden_weight_change_angle_deg": angle(
+                run.spiking_net.weights[0] - net.weights[0],
+                run.rate_net.weights[0] - net.weights[0],
+            ),
+        },
+        "sim_seconds": run.seconds,
+        "sim_cpu_seconds": run.cpu_seconds,
+    }
+    arrays = {
+        "block": run.block,
+        "rate_train_mse": 2 * run.rate_train_loss,
+        "spiking_train_mse": 2 * run.spiking_train_loss,
+        "rate_test_mse": 2 * run.rate_test_loss,
+        "transfer_test_mse": 2 * run.transfer_test_loss,
+        "rate_hidden_weights": hidden_matrix(run.rate_net),
+        "spiking_hidden_weights": hidden_matrix(run.spiking_net),
+        "initial_hidden_weights": hidden_matrix(net),
+    }
+    return ExperimentResult("bridge_spiking_train", summary, arrays)

@@ -6,10 +6,13 @@
     spikeplast bridge compare --task digits|mnist1d|mnist      every rule, same net, seeds, budget
     spikeplast bridge reward-prediction                        FA_Ex-100% vs BP on reward amounts
     spikeplast bridge alignment-vs-regularization              Song, Xu & Lafferty 2021 sweep
+    spikeplast bridge spiking-angle                            spiking vs rate update, trial length
+    spikeplast bridge spiking-train                            spiking and rate nets side by side
 
 Common options: ``--seed`` (first seed), ``--seeds N``, ``--out DIR`` (.json, .npz and .png,
 written atomically), ``--json`` (results on stdout), ``--quick`` (smoke-sized), ``--no-progress``.
-Bad input prints one line and exits with status 2.
+Bad input prints one line and exits with status 2. The two ``spiking-*`` experiments simulate
+with Brian2 (:mod:`spikeplast.spiking_bridge`, imported only when they run).
 """
 
 from __future__ import annotations
@@ -107,7 +110,54 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     song.add_argument("--lr", type=float, default=0.5)
     _common(song, seeds=3)
     song.set_defaults(func=_cmd_alignment)
+
+    angle = kinds.add_parser(
+        "spiking-angle", help="∠(trial-averaged spiking update, rate update) vs trial length"
+    )
+    angle.add_argument(
+        "--durations", type=_list(float), default=[0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
+        help="trial lengths in s (default 0.05,0.1,0.2,0.5,1,2)",
+    )  # fmt: skip
+    angle.add_argument("--trials", type=int, default=20, help="trials per sample, K (default 20)")
+    angle.add_argument("--batch", type=int, default=10, help="probe batch size (default 10)")
+    angle.add_argument("--hidden", type=int, default=20, help="hidden width (default 20)")
+    _spiking_options(angle)
+    angle.set_defaults(func=_cmd_spiking_angle)
+
+    spiking = kinds.add_parser(
+        "spiking-train", help="reward prediction: spiking and rate networks side by side"
+    )
+    spiking.add_argument("--blocks", type=int, default=6, help="evaluation blocks (default 6)")
+    spiking.add_argument("--trials", type=int, default=500, help="trials per block (default 500)")
+    spiking.add_argument("--batch-size", type=int, default=10, help="parallel trials (default 10)")
+    spiking.add_argument(
+        "--trial-length", type=float, default=0.1, help="s per spiking trial (default 0.1)"
+    )
+    spiking.add_argument("--hidden", type=int, default=20, help="hidden width (default 20)")
+    spiking.add_argument("--lr", type=float, default=0.01, help="per-trial learning rate (0.01)")
+    spiking.add_argument("--noise", type=float, default=0.1, help="receptor noise std")
+    spiking.add_argument(
+        "--test-trials", type=int, default=100, help="spiking test trials (default 100)"
+    )
+    _spiking_options(spiking)
+    spiking.set_defaults(func=_cmd_spiking_train)
     return bridge
+
+
+def _spiking_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input-rate", type=float, default=500.0, help="Hz per unit of input (default 500)"
+    )
+    parser.add_argument(
+        "--gate-window", type=float, default=50.0, help="ms the gate stays open (default 50)"
+    )
+    parser.add_argument("--dt", type=float, help="time step in ms (default 0.1; train: 0.2)")
+    parser.add_argument("--backend", default=None, help="cython if a compiler is there, else numpy")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="directory for .json, .npz and .png results")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    parser.add_argument("--quick", "--smoke", action="store_true", help="tiny budget, for tests")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _progress(args: argparse.Namespace, total: int, what: str):
@@ -184,10 +234,119 @@ def _finish(args: argparse.Namespace, result: ExperimentResult) -> int:
 
         json.dump(to_jsonable(result.summary), sys.stdout, indent=2)
         print()
+    elif result.summary["experiment"].startswith("spiking-"):
+        _print_spiking(result)
     else:
         _print_table(result)
         _print_footer(result)
     return 0
+
+
+def _spiking_setup(args: argparse.Namespace, dt_ms: float) -> tuple[Any, str]:
+    """The spiking map and the backend (Brian2 is imported here, not at module import)."""
+    from ..backend import available_backends
+    from ..errors import ConfigurationError
+    from ..spiking_bridge import SpikingMap
+
+    backend = args.backend
+    if backend is None:
+        backend = "cython" if "cython" in available_backends() else "numpy"
+    if backend not in ("numpy", "cython"):
+        raise ConfigurationError(
+            f"the spiking bridge reads and sets weights between trials: use --backend numpy or "
+            f"cython, not {backend!r}"
+        )
+    mapping = SpikingMap(
+        input_rate=args.input_rate,
+        gate_window=args.gate_window / 1000,
+        dt=(args.dt if args.dt is not None else dt_ms) / 1000,
+    )
+    mapping.check()
+    return mapping, backend
+
+
+def _print_spiking(result: ExperimentResult) -> None:
+    summary = result.summary
+    if summary["experiment"] == "spiking-angle":
+        print(f"{'T (s)':>7} {'∠ rate°':>8} {'∠ 1 trial°':>11} {'∠ meas. gate°':>14} "
+              f"{'∠ LIF gate°':>12} {'∠ BP°':>6} {'‖ΔW‖ ratio':>11}")  # fmt: skip
+        for r in summary["rows"]:
+            print(
+                f"{r['trial_length_s']:>7g} {r['angle_rate_deg']:>8.1f}"
+                f" {r['angle_rate_single_trial_deg']:>11.1f} {r['angle_measured_gate_deg']:>14.1f}"
+                f" {r['angle_lif_gate_deg']:>12.1f} {r['angle_bp_deg']:>6.1f}"
+                f" {r['norm_ratio']:>11.2f}"
+            )
+        print(f"(K = {summary['trials']} trials per sample, probe batch {summary['probe_batch']})")
+    else:
+        for key, value in summary["final"].items():
+            print(f"{key:<42} {value:.4f}")
+    print(
+        f"total: {summary['wall_seconds']:.1f} s wall, {summary['cpu_seconds']:.1f} s CPU "
+        f"({summary['backend']})"
+    )
+
+
+def _cmd_spiking_angle(args: argparse.Namespace) -> int:
+    mapping, backend = _spiking_setup(args, 0.1)
+    durations = [0.02, 0.1] if args.quick else args.durations
+    bar, progress = _progress(args, len(durations), "spiking updates")
+    try:
+        from ..spiking_bridge import angle_vs_trial_length
+
+        result = _timed_call(
+            angle_vs_trial_length,
+            durations=durations,
+            trials=3 if args.quick else args.trials,
+            batch=3 if args.quick else args.batch,
+            n_hidden=5 if args.quick else args.hidden,
+            mapping=mapping,
+            backend=backend,
+            seed=args.seed,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return _finish(args, result)
+
+
+def _cmd_spiking_train(args: argparse.Namespace) -> int:
+    mapping, backend = _spiking_setup(args, 0.2)
+    blocks = 2 if args.quick else args.blocks
+    bar, progress = _progress(args, blocks, "side-by-side training")
+    try:
+        from ..spiking_bridge import spiking_reward_prediction
+
+        result = _timed_call(
+            spiking_reward_prediction,
+            blocks=blocks,
+            trials_per_block=20 if args.quick else args.trials,
+            batch_size=10 if args.quick else args.batch_size,
+            trial_length=0.02 if args.quick else args.trial_length,
+            n_hidden=5 if args.quick else args.hidden,
+            learning_rate=args.lr,
+            noise=args.noise,
+            test_trials=10 if args.quick else args.test_trials,
+            mapping=mapping,
+            backend=backend,
+            seed=args.seed,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return _finish(args, result)
+
+
+def _timed_call(function: Any, **kwargs: Any) -> ExperimentResult:
+    import time
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function(**kwargs)
+    result.summary["wall_seconds"] = time.perf_counter() - wall
+    result.summary["cpu_seconds"] = time.process_time() - cpu
+    return result
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:

@@ -12,7 +12,13 @@ import numpy as np  # noqa: E402
 
 from .experiments import ExperimentResult  # noqa: E402
 
-__all__ = ["plot_experiment", "plot_rule_curves", "plot_alignment_vs_regularization"]
+__all__ = [
+    "plot_experiment",
+    "plot_rule_curves",
+    "plot_alignment_vs_regularization",
+    "plot_spiking_angle",
+    "plot_spiking_training",
+]
 
 
 def _mean(stack: np.ndarray) -> np.ndarray:
@@ -104,8 +110,76 @@ def plot_alignment_vs_regularization(result: ExperimentResult) -> Any:
     return figure
 
 
+def plot_spiking_angle(result: ExperimentResult) -> Any:
+    """Angle between the trial-averaged spiking update and rate updates against trial length."""
+    summary, arrays = result.summary, result.arrays
+    durations = arrays["durations"]
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    labels = {
+        "rate": "FA_Ex rate rule, gate θ(I)",
+        "measured_gate": "rate rule, gate measured from spikes",
+        "lif_gate": "rate rule, deterministic LIF gate",
+        "bp": "backprop",
+    }
+    for key, label in labels.items():
+        axes[0].plot(durations, arrays[f"angle_{key}"], marker="o", label=label)
+    axes[0].set(xscale="log", xlabel="trial length T (s)", ylabel="angle to the spiking update (°)",
+                title=f"mean over K = {summary['trials']} trials")  # fmt: skip
+    shades = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(summary["trial_subsets"])))
+    for column, (k, colour) in enumerate(zip(summary["trial_subsets"], shades, strict=True)):
+        axes[1].plot(durations, arrays["angle_by_trials"][:, column], marker="o", color=colour,
+                     label=f"K = {k}")  # fmt: skip
+    axes[1].set(xscale="log", xlabel="trial length T (s)", ylabel="∠(E_K[ΔW_spk], ΔW_rate) (°)",
+                title="against the FA_Ex rate update, by trials averaged")  # fmt: skip
+    current = arrays["pre_activation"].ravel()
+    gate = arrays["gate_open"][-1].mean(axis=1).ravel()
+    order = np.argsort(current)
+    axes[2].plot(current, gate, ".", alpha=0.5, label="measured (longest trials)")
+    axes[2].step(current[order], (current[order] > 0).astype(float), where="post", color="k",
+                 label="θ(I)")  # fmt: skip
+    if "lif_gate" in arrays:
+        axes[2].plot(current[order], arrays["lif_gate"].ravel()[order], color="C3",
+                     label="deterministic LIF gate")  # fmt: skip
+    axes[2].set(xlabel="pre-activation I = Wx + b", ylabel="fraction of the trial the gate is open",
+                title="postsynaptic factor")  # fmt: skip
+    for axis in axes:
+        axis.legend(fontsize=8)
+    figure.suptitle("the spiking three-factor rule against the rate rule on the same weights")
+    figure.tight_layout()
+    return figure
+
+
+def plot_spiking_training(result: ExperimentResult) -> Any:
+    """Loss curves of the rate and the spiking network trained side by side."""
+    summary, arrays = result.summary, result.arrays
+    trials = arrays["block"] * summary["trials_per_block"]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    axes[0].plot(trials[1:], arrays["rate_train_mse"][1:], marker="o", label="rate (FA_Ex-100%)")
+    axes[0].plot(trials[1:], arrays["spiking_train_mse"][1:], marker="s",
+                 label="spiking (global-error rule)")  # fmt: skip
+    axes[0].set(xlabel="trials", ylabel="training MSE (mean over the block)", yscale="log",
+                title="training error, each on its own output")  # fmt: skip
+    axes[1].plot(trials, arrays["rate_test_mse"], marker="o", label="rate network")
+    axes[1].plot(trials, arrays["transfer_test_mse"], marker="s",
+                 label="spiking network's weights in the rate network")  # fmt: skip
+    final = summary["final"]
+    axes[1].axhline(final["spiking_test_mse"], color="C2", ls="--",
+                    label="spiking network (frozen), final")  # fmt: skip
+    axes[1].set(xlabel="trials", ylabel="test MSE", yscale="log", title="test error")
+    for axis in axes:
+        axis.legend(fontsize=8)
+    figure.suptitle(f"reward prediction: rate and spiking networks, same init and trials "
+                    f"(T = {1e3 * summary['trial_length_s']:.0f} ms per trial)")  # fmt: skip
+    figure.tight_layout()
+    return figure
+
+
 def plot_experiment(result: ExperimentResult) -> Any:
     """The figure that goes with an experiment result."""
     if result.summary["experiment"] == "alignment-vs-regularization":
         return plot_alignment_vs_regularization(result)
+    if result.summary["experiment"] == "spiking-angle":
+        return plot_spiking_angle(result)
+    if result.summary["experiment"] == "spiking-train":
+        return plot_spiking_training(result)
     return plot_rule_curves(result)
