@@ -230,7 +230,10 @@ def main() -> None:
     parser.add_argument("--contender", help=argparse.SUPPRESS)
     parser.add_argument("--directory", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="1 s of the stdp model")
+    args, _unknown = parser.parse_known_args()  # run_all.py passes its options on
+    if args.quick:
+        args.model, args.duration = "stdp", 1.0
     if args.duration is None:
         args.duration = 100.0 if args.model == "stdp" else 10.0
     if args.worker:

@@ -25,7 +25,7 @@ bound: the bimodal distribution of the paper). Random streams differ between sim
 they agree in statistics, not spike for spike.
 
 Usage: ``python benchmarks/song2000.py [--duration 100] [--repeats 1] [--contenders ...]``;
-``--quick`` runs 2 s with spikeplast:numpy and brian2-same:numpy only.
+``--quick`` runs 0.5 s with spikeplast:numpy and brian2-same:numpy only.
 """
 
 from __future__ import annotations
@@ -304,14 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=100.0, help="biological seconds")
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="2 s, two numpy contenders")
+    parser.add_argument("--quick", action="store_true", help="0.5 s, two numpy contenders")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--contender", help=argparse.SUPPRESS)
     args, _unknown = parser.parse_known_args(argv)  # run_all.py passes its options on
     if args.contender:
         print(json.dumps(contender(args.contender, args.duration)))
         return 0
-    duration = 2.0 if args.quick else args.duration
+    duration = 0.5 if args.quick else args.duration
     wanted = "spikeplast:numpy,brian2-same:numpy" if args.quick else args.contenders
     names = [n for n in wanted.split(",") if n and _available(n)]
     results: dict[str, list[dict]] = {}
