@@ -55,19 +55,19 @@ def test_filters_are_on_minus_off_weights():
     assert (on - off).tolist() == [[-4.0, -4.0], [-4.0, -4.0]]
 
 
-def test_patch_input_fires_at_the_rates_of_each_patch():
+def test_patch_input_fires_at_the_rates_of_each_patch_and_repeats_the_table():
     rates = np.array([[200.0, 0.0], [0.0, 100.0]])
     with Session("numpy", dt=0.5 * ms, seed=3) as session:
         built = session.build(
             [Population("inputs", PatchInput(rates=rates, presentation=1 * second))], []
         )
         spikes = built.spike_monitor("inputs")
-        session.run(2 * second)
+        session.run(3 * second)
         times, indices = np.asarray(spikes.t / second), np.asarray(spikes.i)
-    first, second_half = times < 1, times >= 1
-    assert np.sum(first & (indices == 1)) == 0 and np.sum(second_half & (indices == 0)) == 0
-    assert 160 < np.sum(first & (indices == 0)) < 240
-    assert 75 < np.sum(second_half & (indices == 1)) < 125
+    shown = np.floor(times).astype(int) % 2  # row of the table on show at each spike
+    assert np.all(indices == shown)  # neuron 0 fires only for row 0, neuron 1 for row 1
+    counts = [np.sum((times >= k) & (times < k + 1)) for k in range(3)]
+    assert 160 < counts[0] < 240 and 75 < counts[1] < 125 and 160 < counts[2] < 240
 
 
 def test_normalized_rule_keeps_each_neurons_weights_at_unit_norm():
@@ -175,4 +175,4 @@ def test_spiking_pipeline_beats_the_random_control():
     assert learned["osi_median"] >= control["osi_median"] + 0.1
     assert learned["distinct_filters"] >= 12  # not collapsed onto one feature
     assert result.network["silent_neurons"] == 0
-    assert rf_record(result)["network"]["presentations"] == 600 / 0.05
+    assert rf_record(result)["network"]["presentations"] == round(600 / 0.02)

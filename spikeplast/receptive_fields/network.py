@@ -31,9 +31,9 @@ Plasticity
     ``normalization_interval``); three-factor rules (no modulator here) and inhibitory rules are
     refused with a clear error.
 Receptive field
-    The learned filter of a neuron is ``w_ON - w_OFF`` (a pixel's ON weight minus its OFF weight),
-    which acts on whitened patches: the neuron's drive is ``r0 Σ(w_ON + w_OFF) + g (w_ON - w_OFF)·x``
-    while no rate is clipped.
+    The learned filter of a neuron is ``w_ON - w_OFF`` (a pixel's ON weight minus its OFF
+    weight), which acts on whitened patches: while no rate is clipped, the neuron's drive is
+    ``r0 Σ(w_ON + w_OFF) + g (w_ON - w_OFF)·x``.
 
 The rate-based comparison (:mod:`.rate`) shares the patches and the metrics
 (:func:`spikeplast.analysis.summarize`).
@@ -114,14 +114,15 @@ class PatchInput(NeuronModel):
     """Poisson neurons whose rates change every `presentation` (one row of `rates` per patch).
 
     The rates are a 2-D ``TimedArray`` (time × neuron) read in the threshold,
-    ``rand() < rates(t, i)*dt``; after the last row the last patch stays on.
+    ``rand() < rates(t mod cycle, i)*dt``: after the last row the rows repeat from the first
+    (``cycle`` = rows × presentation), so long runs need no longer table.
     """
 
     kind: ClassVar[str] = "patch-input"
     is_source: ClassVar[bool] = True
 
     rates: np.ndarray = field(default_factory=lambda: np.zeros((1, 1)))
-    presentation: Quantity = param(50 * ms, ms, "time each patch is shown", positive=True)
+    presentation: Quantity = param(20 * ms, ms, "time each patch is shown", positive=True)
 
     def check(self) -> None:
         rates = np.asarray(self.rates)
@@ -146,13 +147,14 @@ class PatchInput(NeuronModel):
         return ""
 
     def threshold(self) -> str:
-        return "rand() < patch_rates(t, i)*dt"
+        return "rand() < patch_rates(t - patch_cycle*floor(t/patch_cycle), i)*dt"
 
     def namespace(self, name: str) -> dict[str, Any]:
         table = TimedArray(
             np.asarray(self.rates, dtype=float) * Hz, dt=self.presentation, name=f"{name}_rates"
         )
-        return {"patch_rates": table}
+        cycle = np.asarray(self.rates).shape[0] * self.presentation
+        return {"patch_rates": table, "patch_cycle": cycle}
 
 
 # -- neurons -----------------------------------------------------------------------------------
@@ -185,9 +187,10 @@ class AdaptiveLIF(LIF):
 class Normalized(Rule):
     """Any rule plus multiplicative L2 normalisation of each neuron's incoming weights.
 
-    Build it with :meth:`wrap`, which copies the base rule's bounds. Every `interval` (at the end of the step, before the base rule's periodic code): ``w <- w
-    w_norm / sqrt(Σ_incoming w²)``, with the sum a Brian2 summed variable over the projection, as
-    in :class:`spikeplast.rules.NonlinearHebbian`. Multiplied by ``plastic`` like every change.
+    Build it with :meth:`wrap`, which copies the base rule's bounds. Every `interval` (at the
+    end of the step, before the base rule's periodic code): ``w <- w w_norm / sqrt(Σ_incoming
+    w²)``, with the sum a Brian2 summed variable over the projection, as in
+    :class:`spikeplast.rules.NonlinearHebbian`. Multiplied by ``plastic`` like every change.
     """
 
     kind: ClassVar[str] = "normalized"
@@ -304,19 +307,22 @@ class NetworkSetup:
         Simulation time step.
     snapshots
         Number of weight snapshots recorded during learning (for the learning curve).
+    max_table_patches
+        Longest table of input rates (patches); longer runs repeat it (memory: 8 bytes per
+        patch and input).
     centre_rule
         Set the nonlinear Hebbian rule's ``pre_offset`` to the mean input rate of the run, so
         that it sees centred presynaptic rates.
     """
 
     n_neurons: int = 32
-    presentation: Quantity = field(default_factory=lambda: 50 * ms)
-    baseline_rate: Quantity = field(default_factory=lambda: 40 * Hz)
-    gain: Quantity = field(default_factory=lambda: 40 * Hz)
-    max_rate: Quantity = field(default_factory=lambda: 200 * Hz)
+    presentation: Quantity = field(default_factory=lambda: 20 * ms)
+    baseline_rate: Quantity = field(default_factory=lambda: 5 * Hz)
+    gain: Quantity = field(default_factory=lambda: 60 * Hz)
+    max_rate: Quantity = field(default_factory=lambda: 400 * Hz)
     neuron: NeuronModel = field(default_factory=_default_neuron)
-    weight_scale: Quantity = field(default_factory=lambda: 100 * pA)
-    inhibition: float = 1.0
+    weight_scale: Quantity = field(default_factory=lambda: 300 * pA)
+    inhibition: float = 5.0
     inhibition_scale: Quantity = field(default_factory=lambda: 100 * pA)
     plastic_inhibition: bool = False
     inhibition_target_rate: Quantity = field(default_factory=lambda: 5 * Hz)
@@ -325,6 +331,7 @@ class NetworkSetup:
     dt: Quantity = field(default_factory=lambda: 0.5 * ms)
     snapshots: int = 8
     centre_rule: bool = True
+    max_table_patches: int = 25000
 
     def check(self) -> None:
         if int(self.n_neurons) != self.n_neurons or self.n_neurons < 1:
@@ -416,7 +423,7 @@ def run_network(
     rng = np.random.default_rng(seed)
     n_pixels, n = patches.shape[1], int(setup.n_neurons)
     presentations = int(math.ceil(float(duration / setup.presentation) - 1e-9))
-    order = rng.integers(0, patches.shape[0], size=presentations)
+    order = rng.integers(0, patches.shape[0], size=min(presentations, setup.max_table_patches))
     rates = push_pull_rates(
         patches[order],
         float(setup.baseline_rate / Hz),
@@ -488,7 +495,7 @@ def run_network(
             np.tile(np.arange(n), 2 * n_pixels),
             n_pixels,
             n,
-        )  # noqa: E501
+        )
         recorded = np.asarray(snapshots.w, dtype=float)  # (synapses, snapshots)
         snapshot_filters = np.array(
             [np.subtract(*filters_from_weights(recorded[:, k], i, j, n_pixels, n))
