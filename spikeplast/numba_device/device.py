@@ -245,6 +245,9 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         self._results: dict[str, np.ndarray] = {}
         self._run_args: dict[str, Any] = {}
         self.timers["numba"] = {"codegen": None, "load": None, "first_call": None, "loop": None}
+        #: Code object name -> name in the generated module (see :meth:`_stable_name`)
+        self._stable_names: dict[str, str] = {}
+        self._stable_counts: Counter[str] = Counter()
 
     # -- Brian2 device interface --------------------------------------------------------------
     def code_object_class(self, codeobj_class=None, fallback_pref=None):
@@ -637,7 +640,22 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         code = "\n".join(line for line in code.split("\n") if line.strip())
         if not code.strip() or EMPTY_BLOCK_MARKER in code:
             code = "pass"
-        return _Kernel(f"_{block}_{codeobj.name}", code, sorted(arrays), constants, returns)
+        return _Kernel(
+            f"_{block}_{self._stable_name(codeobj)}", code, sorted(arrays), constants, returns
+        )
+
+    def _stable_name(self, codeobj) -> str:
+        """Brian2 suffixes code object names (``..._codeobject_1``) while objects of an earlier
+        network are still alive; the generated module must not depend on that, or the same
+        model would get a new module (and a new Numba compile) in the same process."""
+        name = self._stable_names.get(codeobj.name)
+        if name is None:
+            base = re.sub(r"_codeobject(_\d+)?$", "_codeobject", codeobj.name)
+            count = self._stable_counts[base]
+            self._stable_counts[base] += 1
+            name = base if count == 0 else f"{base}_{count}"
+            self._stable_names[codeobj.name] = name
+        return name
 
     def _make_network_loop(self, code_objects, clocks, module_names: set[str]):
         """Source of one ``run()``: the clock loop with every block's body pasted in."""
@@ -694,7 +712,7 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                     name + suffix if name in local else None
                 ),
             )
-            pasted.append((index, codeobj.name, code))
+            pasted.append((index, self._stable_name(codeobj), code))
         loop = []
         single_clock = len(clocks) == 1
         if single_clock:
@@ -861,7 +879,7 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         # Like C++ standalone, start from a random seed unless seed() is called.
         seed_generator(_random_seed(), state["_rng_state"], state["_rng_gauss"])
         net_times: dict[str, np.ndarray] = {}
-        loop_time = 0.0
+        loop_time = compile_time = 0.0
         for func, args in self._ops:
             if func in ("before_run_code_object", "run_code_object", "after_run_code_object"):
                 (codeobj,) = args
@@ -879,6 +897,14 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                     net_t,
                     float(duration),
                 ]
+                if hasattr(function, "compile"):
+                    # compile (or load from Numba's cache) outside the timed loop, like
+                    # cpp_standalone, whose binary is built before it runs
+                    started = time.perf_counter()
+                    from numba import typeof
+
+                    function.compile(tuple(typeof(a) for a in call_args))
+                    compile_time += time.perf_counter() - started
                 started = time.perf_counter()
                 result = function(*call_args)
                 loop_time += time.perf_counter() - started
@@ -917,6 +943,7 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             else:
                 raise NotImplementedError(f"Unknown main queue function type {func}")
         self.timers["numba"]["loop"] = loop_time
+        self.timers["numba"]["first_call"] = compile_time
         return state
 
     @staticmethod
