@@ -244,7 +244,8 @@ def run_receptive_fields(
         filters = spiking.filters
         rule_text = repr(spiking.rule)
         used_backend = spiking.backend
-        timings.update({f"network_{k}": v for k, v in spiking.timings.items()})
+        names = {"build": "compile", "run": "simulation", "run_cpu": "simulation_cpu"}
+        timings.update({names[k]: v for k, v in spiking.timings.items() if k in names})
         network = {
             "setup": _setup_record(spiking.setup),
             "presentations": spiking.presentations,
@@ -353,7 +354,7 @@ def plot_receptive_fields(result: RFResult, max_filters: int = 64) -> Any:
     order = np.argsort(-result.learned["r2"][:n], kind="stable")
     pairs_per_row = 8
     rows = int(math.ceil(n / pairs_per_row))
-    figure = plt.figure(figsize=(15, max(5.5, 0.95 * rows + 2.2)))
+    figure = plt.figure(figsize=(15, max(4.8, 0.8 * rows + 1.8)))
     outer = GridSpec(1, 2, width_ratios=[1.9, 1], wspace=0.12, figure=figure)
     grid = outer[0].subgridspec(rows, 2 * pairs_per_row, wspace=0.05, hspace=0.35)
     size = result.size
@@ -394,12 +395,12 @@ def plot_receptive_fields(result: RFResult, max_filters: int = 64) -> Any:
     drawn = table.table(
         cellText=cells,
         colLabels=["metric", "learned", "random"],
-        colWidths=[0.66, 0.17, 0.17],
+        colWidths=[0.74, 0.13, 0.13],
         loc="upper center",
         cellLoc="left",
     )
     drawn.auto_set_font_size(False)
-    drawn.set_fontsize(8)
+    drawn.set_fontsize(7.5)
     drawn.scale(1, 1.35)
     model = result.settings.model
     detail = (
