@@ -159,7 +159,8 @@ def _rate_model(rule_name: str | None, steps: int) -> Any:
             f"the rate model is the rate form of nonlinear Hebbian learning; rule "
             f"{rule_name!r} ({rule.kind}) has no rate form here: use --model spiking"
         )
-    return RateModel(nonlinearity=rule.nonlinearity, theta=rule.theta, steps=steps), repr(rule)
+    model = RateModel(nonlinearity=rule.nonlinearity, theta=rule.theta, steps=steps)
+    return model, f"{model!r} (rate form of {rule_name or DEFAULT_RULE})"
 
 
 def _learning_curve(
