@@ -215,16 +215,10 @@ class Trace(Need):
 
 
 @dataclass(frozen=True)
-class TraceRef:
+class TraceRef(NeedRef):
     """Expressions reading a :class:`Trace` in synaptic code, from the ``pre`` or ``post`` side."""
 
     need: Trace
-    side: str
-
-    @property
-    def name(self) -> str:
-        """Name of the group variable holding the trace (without the ``_pre``/``_post`` suffix)."""
-        return self.need.variable_name()
 
     @property
     def value(self) -> str:
