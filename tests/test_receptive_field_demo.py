@@ -70,8 +70,9 @@ def test_patch_input_fires_at_the_rates_of_each_patch_and_repeats_the_table():
     assert 160 < counts[0] < 240 and 75 < counts[1] < 125 and 160 < counts[2] < 240
 
 
-def test_normalized_rule_keeps_each_neurons_weights_at_unit_norm():
-    rule = Normalized.wrap(get_rule("pfister2006-visual-aa-minimal"), w_norm=2.0)
+@pytest.mark.parametrize("base", ["pfister2006-visual-aa-minimal", "yger2013-invitro"])
+def test_normalized_rule_keeps_each_neurons_weights_at_the_norm(base):
+    rule = Normalized.wrap(get_rule(base), w_norm=2.0)
     rates = np.full((1, 20), 30.0)
     with Session("numpy", dt=0.5 * ms, seed=1) as session:
         built = session.build(
@@ -89,7 +90,8 @@ def test_normalized_rule_keeps_each_neurons_weights_at_unit_norm():
         synapses = built.synapses["ff"]
         w, j = built.weights("ff"), np.asarray(synapses.j[:])
     norms = [np.linalg.norm(w[j == k]) for k in range(3)]
-    assert norms == pytest.approx([2.0, 2.0, 2.0], rel=1e-6)
+    # Convallis also changes weights at the start of every step, after the last normalisation
+    assert norms == pytest.approx([2.0, 2.0, 2.0], rel=1e-6 if "pfister" in base else 1e-2)
 
 
 def test_rules_that_cannot_learn_receptive_fields_are_refused():

@@ -226,7 +226,8 @@ class Normalized(Rule):
         statement = f"w = w*(plastic*w_norm_l2/sqrt({norm}_post + 1e-300) + (1 - plastic))"
         return dataclasses.replace(
             inner,
-            model=inner.model + f"{norm}_post = w**2 : 1 (summed)\n",
+            model="\n".join(filter(None, (inner.model.strip(), f"{norm}_post = w**2 : 1 (summed)")))
+            + "\n",
             periodic=((statement, self.interval), *inner.periodic),
             namespace={**inner.namespace, "w_norm_l2": self.w_norm},
         )
