@@ -316,7 +316,8 @@ class BrianEvaluator(Evaluator):
             default_rule=rule.kind,
         )
         self._compiled: dict[tuple, Any] = {}
-        self._runtime = self._runtime_names() if backend == "compiled" else ()
+        compiled = backend == "compiled" and not _needs_post_neuron(rule)
+        self._runtime = self._runtime_names() if compiled else ()
 
     def _runtime_names(self) -> tuple[str, ...]:
         from ..neurons import SpikeTrains
@@ -343,13 +344,17 @@ class BrianEvaluator(Evaluator):
     def _run_one(self, row: np.ndarray) -> np.ndarray:
         rule = self.rule_with(row)
         try:
-            if self.backend != "compiled":
+            if self.backend != "compiled" or _needs_post_neuron(rule):
+                # Voltage rules drive a neuron model, which the compiled protocol network (spike
+                # trains on both sides) cannot express yet: one cpp_standalone run per set, the
+                # object cache making rebuilds cheap (seconds) next to the run.
+                backend = "cpp_standalone" if self.backend == "compiled" else self.backend
                 from brian2 import ms
 
                 from ..protocols import run_protocol
 
                 result = run_protocol(
-                    rule, self.protocol, backend=self.backend, dt=self.dt_ms * ms, w0=self.w0
+                    rule, self.protocol, backend=backend, dt=self.dt_ms * ms, w0=self.w0
                 )
                 return np.asarray(result.final_weights, dtype=float)
             return self._run_compiled(rule, row)
@@ -383,6 +388,12 @@ class BrianEvaluator(Evaluator):
         }
         result = compiled.run(values)
         return np.asarray(result.weights["synapse"], dtype=float)
+
+
+def _needs_post_neuron(rule: Rule) -> bool:
+    from ..rule import required_capabilities
+
+    return "voltage" in required_capabilities(rule)["post"]
 
 
 #: Evaluator classes by ``--evaluator`` name.

@@ -29,6 +29,7 @@ import numpy as np
 from ..data import Dataset
 from ..errors import ConfigurationError, ParameterError, SpikeplastError
 from ..params import ParameterSet
+from ..protocols import protocol_conventions
 from ..rule import Rule
 from ..rules import parameter_sets, resolve
 from .evaluators import FAST_RULES, make_evaluator
@@ -331,10 +332,22 @@ def fit_rule(
         raise ConfigurationError(f"--bounds given for {', '.join(stray)}, which is not free")
     parameters = free_parameters(start_rule, free_names, bounds)
 
-    targets = load_targets(data, protocol_settings)
+    # the rule's protocol conventions (Clopath et al.: bursts of pairings, w0 = 0.5, an AdEx
+    # neuron), as `spikeplast protocol` uses them; explicit settings win
+    conventions = protocol_conventions(start_rule)
+    settings: dict[str, Any] = {}
+    for convention_settings in conventions.get("settings", {}).values():
+        settings.update(convention_settings)
+    settings.update(protocol_settings or {})
+    targets = load_targets(data, settings)
     conditions = all_conditions(targets)
     the_evaluator = make_evaluator(
-        start_rule, conditions, free_names, method=evaluator, **dict(evaluator_options or {})
+        start_rule,
+        conditions,
+        free_names,
+        method=evaluator,
+        w0=float(conventions.get("w0", 1.0)),
+        **dict(evaluator_options or {}),
     )
     problem = FitProblem(the_evaluator, parameters, targets)
     problem.model(np.array([p.to_internal(p.start) for p in parameters]))  # compile, check
@@ -417,6 +430,7 @@ def fit_rule(
             published_rule,
             conditions,
             (),
+            w0=float(conventions.get("w0", 1.0)),
             **({} if published_rule.kind in FAST_RULES else dict(evaluator_options or {})),
         ).evaluate(np.zeros((1, 0)))[0]
         residuals = (published_model - problem.data) / problem.sem

@@ -95,13 +95,19 @@ def default_free_names(rule: Rule) -> list[str]:
         return names
     if rule.kind == "pair-stdp":
         return ["A_plus", "A_minus"]
+    if rule.kind == "clopath-stdp":  # the amplitudes Clopath et al. (2010) fit per preparation
+        return ["A_LTD", "A_LTP"]
     return [
         f.name
         for f in rule.parameter_fields()
-        if f.metadata.get("unit") == 1
+        if _is_dimensionless(f.metadata.get("unit"))
         and f.metadata.get("nonnegative")
         and f.name not in _NOT_FITTABLE
     ]
+
+
+def _is_dimensionless(unit: Any) -> bool:
+    return unit is not None and (isinstance(unit, int) or get_dimensions(unit).is_dimensionless)
 
 
 def parse_names(items: Iterable[str], rule: Rule) -> list[str]:
@@ -223,6 +229,9 @@ def _default_bounds(rule: Rule, name: str, base: float) -> tuple[str, float, flo
     is_time = not isinstance(unit, int) and repr(get_dimensions(unit)) == "second"
     if is_time and positive:
         return "log", *_TIME_BOUNDS
+    if positive and not _is_dimensionless(unit) and base > 0:
+        # an amplitude with units (Clopath's A_LTP in 1/V^2): three decades around its value
+        return "log", base / 1000, base * 1000
     if positive:
         low, high = _NAMED_BOUNDS.get(name, _AMPLITUDE_BOUNDS)
         return "log", low, high
