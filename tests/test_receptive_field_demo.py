@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("skimage", reason="the receptive-field pipeline needs scikit-image")
 
-from brian2 import ms, mV, second  # noqa: E402
+from brian2 import Hz, ms, mV, second  # noqa: E402
 
 from spikeplast.backend import Session  # noqa: E402
 from spikeplast.compose import Population, Projection  # noqa: E402
@@ -28,6 +28,7 @@ from spikeplast.demos.receptive_fields import (  # noqa: E402
 from spikeplast.errors import ConfigurationError  # noqa: E402
 from spikeplast.neurons import LIF  # noqa: E402
 from spikeplast.receptive_fields.network import (  # noqa: E402
+    Annealed,
     Normalized,
     PatchInput,
     filters_from_weights,
@@ -92,6 +93,31 @@ def test_normalized_rule_keeps_each_neurons_weights_at_the_norm(base):
     norms = [np.linalg.norm(w[j == k]) for k in range(3)]
     # Convallis also changes weights at the start of every step, after the last normalisation
     assert norms == pytest.approx([2.0, 2.0, 2.0], rel=1e-6 if "pfister" in base else 1e-2)
+
+
+def test_annealed_learning_rate_decays_linearly_over_the_run():
+    # f(u) = u + 1 = 1 without post spikes and r_pre = 0 Hz: dw/dt = eta * 1000 Hz * schedule
+    base = get_rule("nonlinear-hebbian").replace(
+        nonlinearity="linear", theta=-1.0, normalization="none", pre_offset=-1000 * Hz, eta=1e-3
+    )
+    changes = []
+    for rule in (base, Annealed.wrap(base, duration=0.2 * second, final=0.0)):
+        with Session("numpy", dt=0.5 * ms, seed=1) as session:
+            built = session.build(
+                [
+                    Population("inputs", PatchInput(rates=np.zeros((1, 2)))),
+                    Population("neurons", LIF(synapse="delta"), n=1),
+                ],
+                [
+                    Projection(
+                        "ff", "inputs", "neurons", rule=rule, weight_scale=0.1 * mV, w_init=0.5
+                    )
+                ],
+            )
+            session.run(0.3 * second)  # the last 0.1 s at the final rate (0)
+            changes.append(built.weights("ff") - 0.5)
+    assert changes[0] == pytest.approx([0.3, 0.3], rel=1e-6)
+    assert changes[1] == pytest.approx([0.1, 0.1], rel=1e-2)  # mean of 1 -> 0 over 0.2 s
 
 
 def test_rules_that_cannot_learn_receptive_fields_are_refused():

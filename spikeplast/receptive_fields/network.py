@@ -55,6 +55,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -76,6 +77,7 @@ __all__ = [
     "PatchInput",
     "AdaptiveLIF",
     "Normalized",
+    "Annealed",
     "NetworkSetup",
     "SpikingResult",
     "DEFAULT_RULE",
@@ -233,6 +235,63 @@ class Normalized(Rule):
         )
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Annealed(Rule):
+    """A nonlinear Hebbian rule whose learning rate decays linearly over the run.
+
+    ``eta(t) = eta · (1 - (1 - final) · t / duration)`` (constant ``eta · final`` after
+    `duration`), read from a ``TimedArray`` of `steps` values in the rule's update code: large
+    steps early find the features, small ones late average out the Poisson noise of the last
+    few hundred patches (stochastic approximation; the rate model anneals the same way).
+    """
+
+    kind: ClassVar[str] = "annealed"
+    summary: ClassVar[str] = "a nonlinear Hebbian rule with a linearly decaying learning rate"
+
+    base: Rule | None = field(default=None)
+    duration: Quantity = param(1 * second, ms, "time over which eta decays", positive=True)
+    final: float = param(0.1, 1, "final learning rate as a fraction of eta", nonnegative=True)
+    steps: int = 100
+
+    def key(self) -> tuple:
+        return (*super().key(), self.base.key() if self.base is not None else None)
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in super().values().items() if k != "base"}
+
+    def __repr__(self) -> str:
+        return f"Annealed({self.base!r}, final={self.final}, duration={self.duration})"
+
+    def __getattr__(self, name: str) -> Any:
+        # parameters of the base rule (w_norm, eta, ...) read through the wrapper
+        if name != "base" and self.base is not None:
+            return getattr(self.base, name)
+        raise AttributeError(name)
+
+    def check(self) -> None:
+        if self.base is None or self.base.kind != "nonlinear-hebbian":
+            raise ConfigurationError("Annealed wraps a nonlinear-hebbian rule")
+        self.base.validate()
+
+    @classmethod
+    def wrap(cls, base: Rule, duration: Quantity, final: float) -> Annealed:
+        """`base` with its learning rate decaying to ``final · eta`` over `duration`."""
+        return cls(base=base, duration=duration, final=final, w_min=base.w_min, w_max=base.w_max)
+
+    def contribute(self, ctx: RuleContext) -> Contribution:
+        assert self.base is not None
+        inner = self.base.contribute(ctx)
+        factor = 1.0 - (1.0 - self.final) * (np.arange(self.steps) + 0.5) / self.steps
+        schedule = TimedArray(factor, dt=self.duration / self.steps)
+        periodic = tuple(
+            (re.sub(r"\beta_nh\b", "(eta_nh*eta_schedule_nh(t))", code), interval)
+            for code, interval in inner.periodic
+        )
+        return dataclasses.replace(
+            inner, periodic=periodic, namespace={**inner.namespace, "eta_schedule_nh": schedule}
+        )
+
+
 def prepare_rule(rule: Rule | str | None, w_norm: float, interval: Quantity) -> Rule:
     """The plasticity rule of the feed-forward weights, checked and normalised if it needs it.
 
@@ -314,6 +373,9 @@ class NetworkSetup:
     centre_rule
         Set the nonlinear Hebbian rule's ``pre_offset`` to the mean input rate of the run, so
         that it sees centred presynaptic rates.
+    anneal_to
+        The nonlinear Hebbian rule's learning rate decays linearly over the run to this fraction
+        of its ``eta`` (:class:`Annealed`); 1 keeps it constant.
     """
 
     n_neurons: int = 32
@@ -333,6 +395,7 @@ class NetworkSetup:
     snapshots: int = 8
     centre_rule: bool = True
     max_table_patches: int = 25000
+    anneal_to: float = 1.0
 
     def check(self) -> None:
         if int(self.n_neurons) != self.n_neurons or self.n_neurons < 1:
@@ -435,6 +498,8 @@ def run_network(
         # centred presynaptic rates: subtract the actual mean input rate (clipping at 0 Hz
         # makes it differ from the baseline)
         plastic_rule = plastic_rule.replace(pre_offset=float(rates.mean()) * Hz)
+    if setup.anneal_to != 1.0 and plastic_rule.kind == "nonlinear-hebbian":
+        plastic_rule = Annealed.wrap(plastic_rule, duration, setup.anneal_to)
     initial = rng.uniform(0.0, 1.0, size=(2 * n_pixels, n))
     initial *= w_norm / np.linalg.norm(initial, axis=0, keepdims=True)
     initial = np.clip(initial, plastic_rule.w_min, plastic_rule.w_max)
