@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -295,6 +296,9 @@ def contender(name: str, duration: float) -> dict:
     """Run one contender in this process (called in a fresh process by :func:`main`)."""
     if name == "nest":
         return _nest(duration)
+    from brian2 import prefs
+
+    prefs.codegen.runtime.cython.cache_dir = os.path.join(os.environ["SPIKEPLAST_CACHE"], "cython")
     kind, backend = name.split(":")
     if kind == "spikeplast":
         return _spikeplast(backend, duration)
@@ -332,7 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeats):
         for name in names:  # interleaved, so that drifts of the machine hit every contender
             command = [sys.executable, __file__, "--contender", name, "--duration", str(duration)]
-            results.setdefault(name, []).append(run_in_fresh_process(command))
+            with tempfile.TemporaryDirectory(prefix="song_cache_") as cache:
+                # empty build caches (spikeplast's object and Numba caches, Cython's) per run
+                env = dict(os.environ, SPIKEPLAST_CACHE=cache)
+                env.pop("SPIKEPLAST_NUMBA_CACHE", None)
+                results.setdefault(name, []).append(run_in_fresh_process(command, env))
             print(f"{name}: {results[name][-1]}", file=sys.stderr)
 
     print(
