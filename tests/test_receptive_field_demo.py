@@ -194,13 +194,17 @@ def test_command_line_rate_model_and_bad_input(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_spiking_pipeline_beats_the_random_control():
-    """A small spiking run (16 neurons, 8×8 patches, 10 min simulated, fastest backend)."""
-    settings = RFSettings(neurons=16, patch=8, duration_s=600.0, n_train=20000)
+    """A small spiking run (16 neurons, 8×8 patches, 25 min simulated, fastest backend).
+
+    Measured (seed 2, about 45 s): median R² 0.71 (control 0.33), OSI 0.38 (0.14), kurtosis
+    7.5 (5.8), 16 distinct filters; the thresholds leave room for other machines and versions.
+    """
+    settings = RFSettings(neurons=16, patch=8, duration_s=1500.0, n_train=20000)
     result = run_receptive_fields(settings, seed=2)
     learned, control = result.summary, result.control_summary
-    assert learned["gabor_r2_median"] >= 2 * control["gabor_r2_median"]
-    assert learned["kurtosis_median"] >= 1.2 * control["kurtosis_median"]
-    assert learned["osi_median"] >= control["osi_median"] + 0.1
+    assert learned["gabor_r2_median"] >= 1.8 * control["gabor_r2_median"]
+    assert learned["kurtosis_median"] >= 1.15 * control["kurtosis_median"]
+    assert learned["osi_median"] >= control["osi_median"] + 0.15
     assert learned["distinct_filters"] >= 12  # not collapsed onto one feature
     assert result.network["silent_neurons"] == 0
-    assert rf_record(result)["network"]["presentations"] == round(600 / 0.02)
+    assert rf_record(result)["network"]["presentations"] == round(1500 / 0.02)

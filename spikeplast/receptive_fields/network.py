@@ -380,11 +380,11 @@ class NetworkSetup:
 
     n_neurons: int = 32
     presentation: Quantity = field(default_factory=lambda: 20 * ms)
-    baseline_rate: Quantity = field(default_factory=lambda: 5 * Hz)
-    gain: Quantity = field(default_factory=lambda: 60 * Hz)
-    max_rate: Quantity = field(default_factory=lambda: 400 * Hz)
+    baseline_rate: Quantity = field(default_factory=lambda: 20 * Hz)
+    gain: Quantity = field(default_factory=lambda: 240 * Hz)
+    max_rate: Quantity = field(default_factory=lambda: 1000 * Hz)
     neuron: NeuronModel = field(default_factory=_default_neuron)
-    weight_scale: Quantity = field(default_factory=lambda: 300 * pA)
+    weight_scale: Quantity = field(default_factory=lambda: 75 * pA)
     inhibition: float = 5.0
     inhibition_scale: Quantity = field(default_factory=lambda: 100 * pA)
     plastic_inhibition: bool = False
@@ -395,7 +395,7 @@ class NetworkSetup:
     snapshots: int = 8
     centre_rule: bool = True
     max_table_patches: int = 25000
-    anneal_to: float = 1.0
+    anneal_to: float = 0.1
 
     def check(self) -> None:
         if int(self.n_neurons) != self.n_neurons or self.n_neurons < 1:
