@@ -29,7 +29,13 @@ Plasticity
     Rules without a weight constraint are wrapped in :class:`Normalized`, which adds the same
     multiplicative L2 normalisation of each neuron's incoming weights (``‖w‖ = w_norm``, every
     ``normalization_interval``); three-factor rules (no modulator here) and inhibitory rules are
-    refused with a clear error.
+    refused with a clear error. The nonlinear Hebbian learning rate decays linearly over the run
+    to ``anneal_to`` (10 %) of ``eta`` (:class:`Annealed`).
+Input scale
+    Each input spike injects ``weight_scale`` (75 pA) × its weight: small EPSPs at high input
+    rates (20 Hz ± 240 Hz per whitened unit), so that a neuron fires for a patch, not for the
+    spikes of one strong synapse, which the rule (it reads presynaptic spike traces) would
+    reinforce until the filter is a single pixel.
 Receptive field
     The learned filter of a neuron is ``w_ON - w_OFF`` (a pixel's ON weight minus its OFF
     weight), which acts on whitened patches: while no rate is clipped, the neuron's drive is
