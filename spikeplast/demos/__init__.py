@@ -20,4 +20,4 @@ CONDITIONING_DURATION_S = 1200.0
 
 #: Default simulated learning time of the receptive-field demo in seconds (see
 #: docs/receptive_fields.md for what it reaches and how long it takes).
-RF_DURATION_S = 3000.0
+RF_DURATION_S = 4000.0

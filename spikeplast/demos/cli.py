@@ -139,7 +139,7 @@ def _add_receptive_fields(demos: Any) -> None:
         help="spiking network (default) or the rate-based nonlinear Hebbian model (seconds)",
     )
     parser.add_argument("--neurons", type=int, default=32, help="number of neurons (default 32)")
-    parser.add_argument("--patch", type=int, default=10, help="patch side in pixels (default 10)")
+    parser.add_argument("--patch", type=int, default=12, help="patch side in pixels (default 12)")
     parser.add_argument(
         "--duration",
         type=_positive_seconds,

@@ -88,7 +88,7 @@ class RFSettings:
     model: str = "spiking"
     rule: str | None = None
     neurons: int = 32
-    patch: int = 10
+    patch: int = 12
     duration_s: float = RF_DURATION_S
     rate_steps: int = 20000
     images: tuple[str, ...] | None = None
