@@ -316,7 +316,14 @@ class BrianEvaluator(Evaluator):
             default_rule=rule.kind,
         )
         self._compiled: dict[tuple, Any] = {}
-        compiled = backend == "compiled" and not _needs_post_neuron(rule)
+        needs_neuron = _needs_post_neuron(rule)
+        if needs_neuron and "neuron" not in _protocol_conventions(rule):
+            raise ConfigurationError(
+                f"rule {rule.kind!r} cannot run the protocol conditions: it needs a postsynaptic "
+                "neuron with voltage, and declares none in protocol_conventions['neuron'] "
+                "(Clopath's rule names 'clopath2010-adex')"
+            )
+        compiled = backend == "compiled" and not needs_neuron
         self._runtime = self._runtime_names() if compiled else ()
 
     def _runtime_names(self) -> tuple[str, ...]:
@@ -388,6 +395,12 @@ class BrianEvaluator(Evaluator):
         }
         result = compiled.run(values)
         return np.asarray(result.weights["synapse"], dtype=float)
+
+
+def _protocol_conventions(rule: Rule) -> dict[str, Any]:
+    from ..protocols import protocol_conventions as conventions
+
+    return conventions(rule)
 
 
 def _needs_post_neuron(rule: Rule) -> bool:
