@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/spikeplast protocol sjostrom --rule pfister2006-visual-aa-full --out results/demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -n $(JOBS) --dist loadgroup
+	$(BIN)/python -m pytest -m "not slow" -n $(JOBS) --dist loadgroup --durations=25
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup

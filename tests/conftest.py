@@ -30,17 +30,20 @@ def backends_under_test() -> list[str]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        # Cython's cold compile costs ~30 s per model and a fresh CI machine has no cache: the
-        # fast suite runs Cython only where a test asks for it (`cython_in_fast_suite`: the
-        # agreement of every spike-pair rule, and the cross-backend seed test); every other
-        # Cython case runs in `make test-all`.
-        cython_fast = metafunc.definition.get_closest_marker("cython_in_fast_suite") is not None
+        # Cold compiles cost ~30 s per model on Cython and ~10 s on Numba, and a fresh CI machine
+        # has no cache: the fast suite runs these two backends only where a test asks for it
+        # (`every_backend_in_fast_suite`: the agreement of every spike-pair rule) and in the
+        # cross-backend seed test and tests/numba_device; every other case runs in
+        # `make test-all`. numpy and cpp_standalone run everywhere.
+        every_backend = (
+            metafunc.definition.get_closest_marker("every_backend_in_fast_suite") is not None
+        )
         params = []
         for name in backends_under_test():
             marks = []
             if name == "cuda_standalone":  # only where a CUDA GPU is available
                 marks.append(pytest.mark.gpu)
-            if name == "cython" and not cython_fast:
+            if name in ("cython", "numba_standalone") and not every_backend:
                 marks.append(pytest.mark.slow)
             params.append(pytest.param(name, marks=marks))
         metafunc.parametrize("backend", params)

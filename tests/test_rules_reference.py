@@ -45,7 +45,7 @@ def all_rule_variants() -> dict:
 
 
 @pytest.mark.standalone
-@pytest.mark.cython_in_fast_suite
+@pytest.mark.every_backend_in_fast_suite
 def test_all_rules_match_reference(backend):
     reports = check_against_reference(all_rule_variants(), backend, rtol=RTOL)
     assert all(report.compared_points > 500 for report in reports)
