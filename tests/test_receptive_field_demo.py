@@ -140,7 +140,9 @@ def test_bad_settings_and_bad_images_name_the_problem(tmp_path):
         run_receptive_fields(RFSettings(model="rate", images=(str(tmp_path / "broken.jpg"),)))
     imsave(tmp_path / "small.png", (np.arange(144).reshape(12, 12) % 251).astype(np.uint8))
     with pytest.raises(ConfigurationError, match="'small.png' is 6×6 .* smaller than the 10×10"):
-        run_receptive_fields(RFSettings(model="rate", images=(str(tmp_path / "small.png"),)))
+        run_receptive_fields(
+            RFSettings(model="rate", patch=10, images=(str(tmp_path / "small.png"),))
+        )
     with pytest.raises(ConfigurationError, match="patch size must be a whole number of at least"):
         run_receptive_fields(RFSettings(model="rate", patch=3))
     with pytest.raises(ConfigurationError, match="40 units are more than the 38 whitened"):
