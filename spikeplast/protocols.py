@@ -447,7 +447,8 @@ def protocol_conventions(rule: Rule) -> dict[str, Any]:
     return dict(getattr(rule, "protocol_conventions", {}) or {})
 
 
-def _needs_post_neuron(rule: Rule) -> bool:
+def needs_post_neuron(rule: Rule) -> bool:
+    """Whether `rule` needs a postsynaptic neuron with a membrane potential (not a spike source)."""
     return "voltage" in required_capabilities(rule)["post"]
 
 
@@ -456,7 +457,7 @@ def _post_neuron_model(
 ) -> NeuronModel | None:
     """The postsynaptic neuron of a protocol (``None``: a spike source)."""
     if post_neuron is None:
-        if not _needs_post_neuron(rule):
+        if not needs_post_neuron(rule):
             return None
         post_neuron = protocol_conventions(rule).get("neuron")
         if post_neuron is None:

@@ -316,13 +316,16 @@ class BrianEvaluator(Evaluator):
             default_rule=rule.kind,
         )
         self._compiled: dict[tuple, Any] = {}
-        needs_neuron = _needs_post_neuron(rule)
-        if needs_neuron and "neuron" not in _protocol_conventions(rule):
+        from ..protocols import needs_post_neuron, protocol_conventions
+
+        needs_neuron = needs_post_neuron(rule)
+        if needs_neuron and "neuron" not in protocol_conventions(rule):
             raise ConfigurationError(
                 f"rule {rule.kind!r} cannot run the protocol conditions: it needs a postsynaptic "
                 "neuron with voltage, and declares none in protocol_conventions['neuron'] "
                 "(Clopath's rule names 'clopath2010-adex')"
             )
+        self._needs_neuron = needs_neuron
         compiled = backend == "compiled" and not needs_neuron
         self._runtime = self._runtime_names() if compiled else ()
 
@@ -351,7 +354,7 @@ class BrianEvaluator(Evaluator):
     def _run_one(self, row: np.ndarray) -> np.ndarray:
         rule = self.rule_with(row)
         try:
-            if self.backend != "compiled" or _needs_post_neuron(rule):
+            if self.backend != "compiled" or self._needs_neuron:
                 # Voltage rules drive a neuron model, which the compiled protocol network (spike
                 # trains on both sides) cannot express yet: one cpp_standalone run per set, the
                 # object cache making rebuilds cheap (seconds) next to the run.
@@ -395,18 +398,6 @@ class BrianEvaluator(Evaluator):
         }
         result = compiled.run(values)
         return np.asarray(result.weights["synapse"], dtype=float)
-
-
-def _protocol_conventions(rule: Rule) -> dict[str, Any]:
-    from ..protocols import protocol_conventions as conventions
-
-    return conventions(rule)
-
-
-def _needs_post_neuron(rule: Rule) -> bool:
-    from ..rule import required_capabilities
-
-    return "voltage" in required_capabilities(rule)["post"]
 
 
 #: Evaluator classes by ``--evaluator`` name.
