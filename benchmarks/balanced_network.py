@@ -39,8 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +48,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from spikeplast.cputime import cpu_seconds  # noqa: E402  (after the path fix; no brian2)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import median as median_of  # noqa: E402
+from _common import run_in_fresh_process  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
 # contenders (each runs as `python balanced_network.py --contender NAME --size N ...`)
@@ -303,25 +305,9 @@ def _available(name: str) -> bool:
 
 def run_contender(name: str, size: int, duration: float, seed: int) -> dict:
     """Run one contender in a fresh process; return its measurements (with peak memory)."""
-    completed = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--contender",
-            name,
-            "--size",
-            str(size),
-            "--duration",
-            str(duration),
-            "--seed",
-            str(seed),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    command = [sys.executable, __file__, "--contender", name, "--size", str(size)]
+    command += ["--duration", str(duration), "--seed", str(seed)]
+    return run_in_fresh_process(command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -339,13 +325,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.contender:
         result = CONTENDERS[args.contender](args.size, args.duration, args.seed)
-        result["peak_rss_mb"] = (
-            max(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-            )
-            / 1024
-        )
         print(json.dumps(result))
         return 0
     size, duration = (1000, 0.1) if args.quick else (args.size, args.duration)
@@ -359,8 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {results[name][-1]}", file=sys.stderr)
 
     def median(name: str, key: str) -> float:
-        values = sorted(r[key] for r in results[name])
-        return values[len(values) // 2]
+        return median_of(results[name], key)
 
     baseline = "brian2-plain" if "brian2-plain" in results else names[0]
     print(
