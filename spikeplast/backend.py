@@ -263,7 +263,8 @@ class Session:
         self._active = False
         if self.standalone:
             device = get_device()
-            device.__dict__.pop("generate_network_source", None)  # set by _read_steady_clock_in_time_loop
+            # plain Brian2 runs after this session get Brian2's own loop again
+            device.__dict__.pop("generate_network_source", None)
             device.reinit()
             reset_device()
             if not self.keep_build and self.build_dir is not None:
