@@ -498,7 +498,10 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             owner = getattr(var, "owner", None)
             size_var = None
             try:
-                size_var = owner.variables["N"] if owner is not None else None
+                # only arrays with one entry per element (synapse, recorded spike); not e.g.
+                # N_incoming, which is indexed by the postsynaptic neuron
+                if owner is not None and owner.variables.indices[var.name] == "_idx":
+                    size_var = owner.variables["N"]
             except (KeyError, ReferenceError, AttributeError):
                 size_var = None
             if isinstance(var, DynamicArrayVariable) and isinstance(size_var, ArrayVariable):

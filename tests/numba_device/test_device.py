@@ -190,6 +190,31 @@ def test_spike_generator_timed_array_and_summed(tmp_path):
     np.testing.assert_array_equal(M.counter[:], expected[2])
 
 
+def test_synapse_counts_between_subgroups_match_runtime(tmp_path):
+    """N_incoming / N_outgoing have one entry per neuron of the full groups, not per synapse."""
+    _runtime()
+
+    def build():
+        source, target = NeuronGroup(10, ""), NeuronGroup(20, "")
+        S = Synapses(source[:5], target[10:])
+        S.connect(i=[2, 3, 3], j=[2, 2, 7])
+        S.connect("i == 2 and j == 5")
+        return Network(source, target, S), S
+
+    net, S = build()
+    net.run(0 * ms)
+    expected = {
+        name: np.array(getattr(S, name)[:]) for name in ("i", "j", "N_incoming", "N_outgoing")
+    }
+    _numba(tmp_path)
+    net, S = build()
+    net.run(0 * ms)
+    device.build(directory=str(tmp_path / "run"), run=True)
+    for name, values in expected.items():
+        np.testing.assert_array_equal(getattr(S, name)[:], values, err_msg=name)
+    np.testing.assert_array_equal(S._synaptic_post[:], [12, 12, 17, 15])
+
+
 def test_second_build_uses_cached_module(tmp_path):
     """A second build of the same model with other values does not generate a new module.
 
