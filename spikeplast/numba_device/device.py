@@ -51,7 +51,7 @@ from . import modcache
 from .codeobject import EMPTY_BLOCK_MARKER, NumbaStandaloneCodeObject
 from .generator import RNG_STATE_ARRAYS, ensure_function_implementation
 from .inline import local_names, rename_names
-from .runtime import new_rng_state, seed_generator
+from .runtime import CLOCKS_PER_SEC, new_rng_state, seed_generator
 
 __all__ = ["NumbaStandaloneDevice", "numba_standalone_device", "UNSUPPORTED_TEMPLATES"]
 
@@ -94,10 +94,11 @@ from numba import njit
 from spikeplast.numba_device.runtime import (
     _rand, _randn, _poisson, _clip, _sign, _timestep, _exprel, _int, _floor, _ceil, _float,
     grow_1d, grow_2d, reserve_1d, reserve_2d, resize_1d, queue_prepare, queue_push,
-    clock_set_interval,
+    clock_set_interval, _cpu_clock,
 )
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+_JIT_UNCACHED = {**_JIT, "cache": False}
 '''
 
 #: Names defined at module level of every generated module (see _MODULE_HEADER).
@@ -244,6 +245,8 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         self._size_arrays: dict[str, str] = {}
         self._results: dict[str, np.ndarray] = {}
         self._run_args: dict[str, Any] = {}
+        #: CPU time per code object of the profiled runs, by network name
+        self._profiling: dict[str, dict[str, float]] = {}
         self.timers["numba"] = {"codegen": None, "load": None, "first_call": None, "loop": None}
         #: Code object name -> name in the generated module (see :meth:`_stable_name`)
         self._stable_names: dict[str, str] = {}
@@ -295,6 +298,13 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             compiler_kwds=compiler_kwds,
         )
 
+    def network_get_profiling_info(self, net):
+        info = self._profiling.get(net.name)
+        if not info:
+            raise ValueError("No profiling info collected (did you run with 'profile=True'?)")
+        net._profiling_info = [(name, seconds * second) for name, seconds in info.items()]
+        return sorted(net._profiling_info, key=lambda item: item[1], reverse=True)
+
     def insert_code(self, slot, code):
         raise NotImplementedError(
             "The numba_standalone device cannot insert C++ code (device.insert_code)."
@@ -328,7 +338,15 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             raise ValueError(
                 f"Function 'run' expected a non-negative duration but got '{duration}'"
             )
+        from brian2.spatialneuron import SpatialNeuron
+
         for obj in net.objects:
+            if isinstance(obj, SpatialNeuron):
+                # (checked here: Brian2 looks up the template before asking the device)
+                raise NotImplementedError(
+                    "The numba_standalone device does not support multicompartment neurons "
+                    f"(SpatialNeuron '{obj.name}'); use cpp_standalone or the runtime targets."
+                )
             if isinstance(obj, NetworkOperation):
                 raise NotImplementedError(
                     "The numba_standalone device does not support network_operation "
@@ -343,12 +361,8 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                 name_suffix="report_ignored",
                 once=True,
             )
-        if profile:
-            logger.warn(
-                "numba_standalone does not support profiling.",
-                name_suffix="profile_ignored",
-                once=True,
-            )
+        # like cpp_standalone: profile=None takes the device option set_device(..., profile=)
+        profiled = bool(self.build_options.get("profile", False) if profile is None else profile)
         self.enable_profiling = False
         all_objects = net.sorted_objects
         net._clocks = {obj.clock for obj in all_objects}
@@ -373,7 +387,13 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         self.main_queue.append(
             (
                 "run_network",
-                (net, code_objects, sorted(net._clocks, key=lambda c: c.name), float(duration)),
+                (
+                    net,
+                    code_objects,
+                    sorted(net._clocks, key=lambda c: c.name),
+                    float(duration),
+                    profiled,
+                ),
             )
         )
         net.after_run()
@@ -553,12 +573,15 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         self._ops = []
         for func, args in self.main_queue:
             if func == "run_network":
-                net, code_objects, clocks, duration = args
+                net, code_objects, clocks, duration, profiled = args
                 name, source, arrays, returns = self._make_network_loop(
-                    code_objects, clocks, global_names | set(support_functions)
+                    code_objects, clocks, global_names | set(support_functions), profiled
                 )
                 network_sources[name] = source
-                self._ops.append(("run_network", (name, arrays, returns, net.name, duration)))
+                profiled_names = [codeobj.name for _, codeobj in code_objects] if profiled else []
+                self._ops.append(
+                    ("run_network", (name, arrays, returns, net.name, duration, profiled_names))
+                )
             else:
                 self._ops.append((func, args))
 
@@ -660,8 +683,13 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             self._stable_names[codeobj.name] = name
         return name
 
-    def _make_network_loop(self, code_objects, clocks, module_names: set[str]):
-        """Source of one ``run()``: the clock loop with every block's body pasted in."""
+    def _make_network_loop(self, code_objects, clocks, module_names: set[str], profiled=False):
+        """Source of one ``run()``: the clock loop with every block's body pasted in.
+
+        With `profiled`, the loop also takes ``_profile`` (one float per code object) and adds
+        the process CPU clock ticks spent in each block to it (``clock()``, as C++ standalone's
+        profiling does).
+        """
         from . import runtime
 
         clock_index = {clock: index for index, clock in enumerate(clocks)}
@@ -732,13 +760,20 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             loop.append("    break")
             for index, (_, _, t) in enumerate(clock_arrays):
                 loop.append(f"_current_{index} = {t}[0] == _tmin or abs({t}[0] - _tmin) <= 1e-14")
-        for index, name, code in pasted:
+        for number, (index, name, code) in enumerate(pasted):
             loop.append(f"# {name}")
+            lines = code.split("\n")
+            if profiled:
+                lines = [
+                    "_profile_start = _cpu_clock()",
+                    *lines,
+                    f"_profile[{number}] += _cpu_clock() - _profile_start",
+                ]
             if single_clock:
-                loop.extend(code.split("\n"))
+                loop.extend(lines)
             else:
                 loop.append(f"if _current_{index}:")
-                loop.extend(f"    {line}" for line in code.split("\n"))
+                loop.extend(f"    {line}" for line in lines)
         for index, (dt, timestep, t) in enumerate(clock_arrays):
             tick = [f"{timestep}[0] += 1", f"{t}[0] = {timestep}[0] * {dt}[0]"]
             if single_clock:
@@ -752,10 +787,15 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         if returns:
             body.append(f"return ({', '.join(returns)},)")
         signature = arrays + ["_cf", "_ci", "_cb", "_net_t", "_duration"]
+        if profiled:
+            signature.append("_profile")
         text = "\n".join(indent(line) for line in body)
         digest = hashlib.sha256((",".join(signature) + text).encode()).hexdigest()[:12]
         name = f"_network_run_{digest}"
-        source = f"{_JIT_DECORATOR}\ndef {name}({', '.join(signature)}):\n{text}\n"
+        # Numba cannot cache functions that call through ctypes (the clock); profiled loops are
+        # compiled in every process
+        decorator = "@njit(**_JIT_UNCACHED)" if profiled else _JIT_DECORATOR
+        source = f"{decorator}\ndef {name}({', '.join(signature)}):\n{text}\n"
         return name, source, arrays, returns
 
     # -- running -------------------------------------------------------------------------------
@@ -874,6 +914,7 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
 
     def _execute(self, module) -> dict[str, np.ndarray]:
         state = self._fresh_state()
+        self._profiling = {}
         constants = {
             "_cf": np.array(self._constant_values["f"], dtype=np.float64),
             "_ci": np.array(self._constant_values["i"], dtype=np.int64),
@@ -889,7 +930,7 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                 kernel = self.kernels[(codeobj.name, func[: -len("_code_object")])]
                 self._call_kernel(module, kernel, state, constants)
             elif func == "run_network":
-                name, arrays, returns, net_name, duration = args
+                name, arrays, returns, net_name, duration, profiled_names = args
                 net_t = net_times.setdefault(net_name, np.zeros(1))
                 function = getattr(module, name)
                 call_args = [state[array] for array in arrays]
@@ -900,6 +941,9 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                     net_t,
                     float(duration),
                 ]
+                if profiled_names:
+                    ticks = np.zeros(len(profiled_names))
+                    call_args.append(ticks)
                 if hasattr(function, "compile"):
                     # compile (or load from Numba's cache) outside the timed loop, like
                     # cpp_standalone, whose binary is built before it runs
@@ -914,6 +958,11 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                 if returns:
                     for array, value in zip(returns, result, strict=True):
                         state[array] = value
+                if profiled_names:
+                    totals = self._profiling.setdefault(net_name, {})
+                    for codeobj_name, tick_count in zip(profiled_names, ticks, strict=True):
+                        seconds = float(tick_count) / CLOCKS_PER_SEC
+                        totals[codeobj_name] = totals.get(codeobj_name, 0.0) + seconds
             elif func == "set_by_constant":
                 arrayname, value, _ = args
                 state[arrayname][:] = value

@@ -16,7 +16,9 @@ key of every generated module, because Numba's cache does not notice changes of 
 
 from __future__ import annotations
 
+import ctypes
 import math
+import sys
 
 import numpy as np
 from numba import njit
@@ -438,3 +440,20 @@ def clock_set_interval(dt, timestep, t, start, end):
     if not (t_end == end or abs(t_end - end) <= epsilon * abs(t_end)):
         i_end = np.int64(math.ceil(end / dt[0]))
     return i_end
+
+
+# Profiling (run(..., profile=True)) reads the process CPU clock around every block, as C++
+# standalone's profiled code objects do with std::clock(); POSIX fixes CLOCKS_PER_SEC at 10**6.
+if sys.platform == "win32":
+    CLOCKS_PER_SEC = 1000
+    _libc_clock = ctypes.cdll.msvcrt.clock
+else:
+    CLOCKS_PER_SEC = 1_000_000
+    _libc_clock = ctypes.CDLL(None).clock
+_libc_clock.restype = ctypes.c_long
+_libc_clock.argtypes = []
+
+
+@njit(inline="always", cache=False)
+def _cpu_clock():
+    return _libc_clock()

@@ -258,6 +258,34 @@ def test_unsupported_features_raise_at_build(tmp_path):
         run(1 * ms)
 
 
+def test_multicompartment_neurons_are_refused_by_name(tmp_path):
+    from brian2 import Cylinder, SpatialNeuron, cm, uF, um
+
+    _numba(tmp_path)
+    morphology = Cylinder(diameter=1 * um, length=10 * um, n=2)
+    neuron = SpatialNeuron(morphology, "Im = 1*uS/cm**2 * (-v) : amp/meter**2", Cm=1 * uF / cm**2)
+    with pytest.raises(NotImplementedError, match="multicompartment neurons"):
+        Network(neuron).run(1 * ms)
+
+
+def test_profiling_reports_time_per_code_object(tmp_path):
+    """run(..., profile=True) gives Brian2's profiling_info: CPU time of each code object."""
+    _numba(tmp_path)
+    G = NeuronGroup(10, "dv/dt = -v / (10*ms) : 1", threshold="v>1", reset="v=0", name="prof")
+    G.v = 1.1
+    profiled = Network(G, name="profiled")
+    profiled.run(20 * ms, profile=True)
+    quiet = Network(NeuronGroup(1, "v : 1"), name="quiet")
+    quiet.run(5 * ms)
+    device.build(directory=str(tmp_path / "run"), run=True)
+    info = dict(profiled.profiling_info)
+    blocks = ("stateupdater", "spike_thresholder", "spike_resetter")
+    assert set(info) == {f"prof_{name}_codeobject" for name in blocks}
+    assert all(float(value) >= 0 for value in info.values())
+    with pytest.raises(ValueError, match="profile=True"):
+        _ = quiet.profiling_info
+
+
 def test_multiple_runs_and_clocks(tmp_path):
     """Two runs and two clocks (run_regularly on a slower clock) agree with the runtime."""
 
