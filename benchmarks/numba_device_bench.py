@@ -5,7 +5,8 @@ Runs each contender in a fresh process (so compile caches and memory are measure
 * ``stdp``: Song, Miller & Abbott (2000) -- 1000 Poisson inputs -> 1 LIF, pair STDP (Brian2's
   ``examples/synapses/STDP.py``), default 100 s;
 * ``ei``: a plastic E/I network of 4000 + 1000 LIF neurons, 2 % connectivity, triplet STDP on
-  E->E (Pfister & Gerstner 2006 minimal all-to-all model), Poisson drive, default 10 s.
+  E->E (Pfister & Gerstner 2006 minimal all-to-all model), 1000 Poisson inputs at 10 Hz per
+  neuron (E and I fire at ~12 Hz), default 10 s.
 
 and reports, per contender: first run of a new model (cold caches: codegen + compile + run),
 rerun of the same model with other values (warm caches), the time of the compiled time loop and
@@ -128,7 +129,8 @@ def _model_ei(duration_s: float):
     )
     cells.v = "v_r + rand() * (v_t - v_r)"
     exc, inh = cells[:n_e], cells[n_e:]
-    drive = PoissonInput(cells, "g_e", 100, 10 * Hz, weight=0.5 * mV)
+    # ~12 Hz with plastic E->E weights (the first version, 100 inputs at 0.5 mV, was silent)
+    drive = PoissonInput(cells, "g_e", 1000, 10 * Hz, weight=0.3 * mV)
     ee = Synapses(
         exc,
         exc,

@@ -458,6 +458,7 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                 '"device.activate()". Note that you will have to set build options (e.g. the '
                 "directory) and defaultclock.dt again."
             )
+        kwds.pop("profile", None)  # set_device(..., profile=True): read by network_run
         if kwds:
             raise TypeError(f"Unknown keyword argument(s): {', '.join(kwds)}")
         if directory is None:
