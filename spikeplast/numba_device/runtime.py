@@ -200,7 +200,7 @@ def _poisson(lam, _vectorisation_idx, rng_state):
 # ----------------------------------------------------------------------------------------------
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _clip(value, a_min, a_max):
     if value < a_min:
         return a_min
@@ -209,17 +209,17 @@ def _clip(value, a_min, a_max):
     return value
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _sign(value):
     return np.int32((0 < value) - (value < 0))
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _timestep(t, dt):
     return np.int64((t + 1e-3 * dt) / dt)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _exprel(x):
     if abs(x) < 1e-16:
         return 1.0
@@ -228,22 +228,22 @@ def _exprel(x):
     return math.expm1(x) / x
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _int(x):
     return np.int32(x)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _floor(x):
     return np.floor(np.float64(x))
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _ceil(x):
     return np.ceil(np.float64(x))
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _float(x):
     return np.float64(x)
 

@@ -360,3 +360,11 @@ def test_stdp_example_bitwise_equal_to_cpp_standalone(tmp_path):
     for a, b in zip(results["cpp_standalone"], results["numba_standalone"], strict=True):
         np.testing.assert_array_equal(a, b)
     assert mV  # units imported for the equations
+
+
+def test_network_without_objects_advances_its_time(tmp_path):
+    _numba(tmp_path)
+    net = Network()
+    net.run(10 * ms)
+    device.build(directory=str(tmp_path / "run"), run=True)
+    assert float(net.t) == pytest.approx(0.010)
