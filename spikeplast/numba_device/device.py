@@ -516,6 +516,11 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         for name, var in self._array_vars.items():
             size = var.size
             shape = tuple(size) if isinstance(size, tuple) else (int(size),)
+            if isinstance(var, DynamicArrayVariable):
+                # Dynamic arrays start empty, like C++ standalone's vectors; the size Brian2
+                # records on the Python side (Brian2 2.11 counts synapses that connect() will
+                # create) is reached by the generated code or by explicit resize operations.
+                shape = (0, *shape[1:])
             self._initial_arrays[name] = (shape, np.dtype(var.dtype))
             owner = getattr(var, "owner", None)
             size_var = None
