@@ -341,6 +341,13 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             )
         from brian2.spatialneuron import SpatialNeuron
 
+        for obj in net.sorted_objects:
+            if not hasattr(obj.clock, "dt_"):  # Brian2 2.11's EventClock (run_at)
+                raise NotImplementedError(
+                    "The numba_standalone device does not support clocks with arbitrary event "
+                    f"times (run_at, EventClock of '{obj.name}'); use run_regularly or "
+                    "cpp_standalone."
+                )
         for obj in net.objects:
             if isinstance(obj, SpatialNeuron):
                 # (checked here: Brian2 looks up the template before asking the device)
