@@ -192,7 +192,20 @@ class AdaptiveLIF(LIF):
 
 # -- rules -------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Normalized(Rule):
+class _Wrapper(Rule):
+    """A rule that adds to a `base` rule (its key includes the base's; its values do not)."""
+
+    base: Rule | None = field(default=None)
+
+    def key(self) -> tuple:
+        return (*super().key(), self.base.key() if self.base is not None else None)
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in super().values().items() if k != "base"}
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Normalized(_Wrapper):
     """Any rule plus multiplicative L2 normalisation of each neuron's incoming weights.
 
     Build it with :meth:`wrap`, which copies the base rule's bounds. Every `interval` (at the
@@ -204,15 +217,8 @@ class Normalized(Rule):
     kind: ClassVar[str] = "normalized"
     summary: ClassVar[str] = "a rule with L2 normalisation of each neuron's incoming weights"
 
-    base: Rule | None = field(default=None)
     w_norm: float = param(1.0, 1, "L2 norm of each neuron's incoming weights", positive=True)
     interval: Quantity = param(10 * ms, ms, "normalisation interval", positive=True)
-
-    def key(self) -> tuple:
-        return (*super().key(), self.base.key() if self.base is not None else None)
-
-    def values(self) -> dict[str, Any]:
-        return {k: v for k, v in super().values().items() if k != "base"}
 
     def __repr__(self) -> str:
         return f"Normalized({self.base!r}, w_norm={self.w_norm}, interval={self.interval})"
@@ -242,7 +248,7 @@ class Normalized(Rule):
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Annealed(Rule):
+class Annealed(_Wrapper):
     """A nonlinear Hebbian rule whose learning rate decays linearly over the run.
 
     ``eta(t) = eta · (1 - (1 - final) · t / duration)`` (constant ``eta · final`` after
@@ -254,16 +260,9 @@ class Annealed(Rule):
     kind: ClassVar[str] = "annealed"
     summary: ClassVar[str] = "a nonlinear Hebbian rule with a linearly decaying learning rate"
 
-    base: Rule | None = field(default=None)
     duration: Quantity = param(1 * second, ms, "time over which eta decays", positive=True)
     final: float = param(0.1, 1, "final learning rate as a fraction of eta", nonnegative=True)
     steps: int = 100
-
-    def key(self) -> tuple:
-        return (*super().key(), self.base.key() if self.base is not None else None)
-
-    def values(self) -> dict[str, Any]:
-        return {k: v for k, v in super().values().items() if k != "base"}
 
     def __repr__(self) -> str:
         return f"Annealed({self.base!r}, final={self.final}, duration={self.duration})"
