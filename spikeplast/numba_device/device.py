@@ -341,14 +341,14 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
             )
         from brian2.spatialneuron import SpatialNeuron
 
-        for obj in net.sorted_objects:
+        all_objects = net.sorted_objects  # with contained objects (run_regularly, run_at, ...)
+        for obj in all_objects:
             if not hasattr(obj.clock, "dt_"):  # Brian2 2.11's EventClock (run_at)
                 raise NotImplementedError(
                     "The numba_standalone device does not support clocks with arbitrary event "
                     f"times (run_at, EventClock of '{obj.name}'); use run_regularly or "
                     "cpp_standalone."
                 )
-        for obj in net.objects:
             if isinstance(obj, SpatialNeuron):
                 # (checked here: Brian2 looks up the template before asking the device)
                 raise NotImplementedError(
@@ -372,7 +372,6 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
         # like cpp_standalone: profile=None takes the device option set_device(..., profile=)
         profiled = bool(self.build_options.get("profile", False) if profile is None else profile)
         self.enable_profiling = False
-        all_objects = net.sorted_objects
         net._clocks = {obj.clock for obj in all_objects}
         t_end = net.t + duration
         for clock in net._clocks:
