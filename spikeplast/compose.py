@@ -29,6 +29,7 @@ from .errors import ConfigurationError, SimulationError, UnknownNameError, sugge
 from .needs import STORAGES, TRACE_TIME, Need
 from .neurons import NeuronModel, SpikeTrains
 from .params import format_quantity
+from .poisson_input import AliasPoissonInput
 from .rule import RESERVED_SYNAPSE_NAMES, Contribution, Rule, RuleContext
 
 __all__ = ["Population", "PoissonDrive", "Projection", "Built", "build", "DEFAULT_RUNAWAY_LIMIT"]
@@ -45,14 +46,24 @@ class PoissonDrive:
 
     Equivalent to `n` independent Poisson sources at `rate`, each adding `weight` (in the
     receptor's unit, e.g. ``0.1*mV`` for delta synapses or ``1*nS``) at each spike; drawn as one
-    binomial number per neuron and step (Brian2's ``PoissonInput``), which is far cheaper than
-    simulating the sources.
+    binomial number per neuron and step, which is far cheaper than simulating the sources.
+
+    ``sampler`` chooses how the binomial number is drawn: ``"inversion"`` (Brian2's
+    ``PoissonInput``: sequential inversion, a normal approximation for ``n*rate*dt > 5``) or
+    ``"alias"`` (:class:`~spikeplast.poisson_input.AliasPoissonInput`: the exact binomial
+    distribution from an alias table, one uniform number per draw; several times faster, a
+    different random stream).
     """
 
     n: int
     rate: Quantity
     weight: Quantity
     receptor: str = "exc"
+    sampler: str = "inversion"
+
+
+#: Ways of drawing the binomial count of a :class:`PoissonDrive`.
+DRIVE_SAMPLERS = ("inversion", "alias")
 
 
 @dataclass(frozen=True)
@@ -503,8 +514,19 @@ def _drives(population: Population, group: NeuronGroup) -> list[Any]:
             )
         if not (int(drive.n) == drive.n and drive.n >= 1) or not float(drive.rate) >= 0:
             raise ConfigurationError(f"{where}: n must be >= 1 and rate >= 0")
+        if drive.sampler not in DRIVE_SAMPLERS:
+            raise ConfigurationError(
+                f"{where}: unknown sampler {drive.sampler!r}."
+                f"{suggest(drive.sampler, DRIVE_SAMPLERS)}"
+            )
+        if not float(drive.rate * group.clock.dt) <= 1:
+            raise ConfigurationError(
+                f"{where}: rate {format_quantity(drive.rate)} is more than one spike per source "
+                f"and time step ({format_quantity(group.clock.dt)}); lower the rate or dt"
+            )
+        source = AliasPoissonInput if drive.sampler == "alias" else PoissonInput
         inputs.append(
-            PoissonInput(
+            source(
                 group, target.variable, int(drive.n), drive.rate, weight=drive.weight * target.sign
             )
         )

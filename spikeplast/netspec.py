@@ -171,7 +171,7 @@ def _population(name: str, table: Mapping[str, Any], where: str) -> Population:
     drives = []
     for index, drive in enumerate(table.get("drives", [])):
         context = f"{where}.drives[{index}]"
-        _check_keys(drive, {"n", "rate", "weight", "receptor"}, context)
+        _check_keys(drive, {"n", "rate", "weight", "receptor", "sampler"}, context)
         missing = [k for k in ("n", "rate", "weight") if k not in drive]
         if missing:
             raise ConfigurationError(f"{context}: give {', '.join(missing)}")
@@ -181,6 +181,7 @@ def _population(name: str, table: Mapping[str, Any], where: str) -> Population:
                 rate=_quantity(drive["rate"], f"{context}.rate", 1 / second),
                 weight=_quantity(drive["weight"], f"{context}.weight"),
                 receptor=str(drive.get("receptor", "exc")),
+                sampler=str(drive.get("sampler", "inversion")),
             )
         )
     return Population(

@@ -358,6 +358,19 @@ def {name}(_vectorisation_idx, _rng_state):
     return code, dependencies
 
 
+def _alias_binomial_code(name, offset, prob, alias):
+    columns = len(prob)
+    code = f"""
+def {name}(_vectorisation_idx, {name}_alias, {name}_prob, _rng_state):
+    u = _rand(_vectorisation_idx, _rng_state) * {columns}
+    k = np.int32(u)
+    if (u - k) < {name}_prob[k]:
+        return {offset} + k
+    return {offset} + {name}_alias[k]
+"""
+    return code, {f"{name}_prob": prob, f"{name}_alias": alias}
+
+
 _registered = False
 
 
@@ -369,6 +382,8 @@ def register_functions(codeobj_class) -> None:
     from brian2.input.binomial import BinomialFunction
     from brian2.input.timedarray import TimedArray
 
+    from ..poisson_input import AliasBinomialFunction
+
     for brian_name, numba_name in _RUNTIME_NAMES.items():
         DEFAULT_FUNCTIONS[brian_name].implementations.add_implementation(
             NumbaCodeGenerator, code=None, name=numba_name
@@ -378,6 +393,7 @@ def register_functions(codeobj_class) -> None:
         _timed_array_code_2d,
     )
     BinomialFunction.implementations[NUMBA_TARGET_NAME] = _binomial_code
+    AliasBinomialFunction.implementations[NUMBA_TARGET_NAME] = _alias_binomial_code
     _registered = True
 
 
