@@ -10,9 +10,14 @@ Contenders (each in a fresh process, single-threaded):
 
 ``spikeplast``
     the network file through the composer, cpp_standalone (neuron-side clock-driven traces,
-    only ``w`` per synapse, plasticity on somatic spike times).
+    only ``w`` per synapse; plasticity at arrival as in the Brian2 model, so transmission and
+    depression share one delayed pass; drives drawn from an alias table).
+``spikeplast-soma``
+    the same with plasticity on somatic spike times (a second, undelayed pass per spike).
+``spikeplast-inversion``
+    the same with Brian2's ``PoissonInput`` (binomial by inversion) for the drives.
 ``spikeplast-event``
-    the same with event-driven trace storage.
+    event-driven trace storage (plasticity at the soma: arrival needs clock-driven traces).
 ``spikeplast-float32``
     the same with float32 E->E weights.
 ``brian2-same``
@@ -65,11 +70,22 @@ def _spikeplast(
     seed: int,
     dtype: str = "float64",
     backend: str = "cpp_standalone",
+    site: str = "arrival",
+    sampler: str = "alias",
 ) -> dict:
     from spikeplast.backend import Session
     from spikeplast.netspec import build_network, load_network
 
-    overrides = {**_size_overrides(size, duration), "projections.EE.weight_dtype": dtype}
+    overrides = {
+        **_size_overrides(size, duration),
+        "projections.EE.weight_dtype": dtype,
+        "projections.EE.plasticity_at": site,
+    }
+    if sampler != "alias":
+        for population in ("E", "I"):
+            overrides[f"populations.{population}.drives"] = [
+                {"receptor": "exc", "n": 1000, "rate": "20 Hz", "weight": "0.1 mV"}
+            ]
     spec = load_network("brunel-plastic", overrides)
     started = time.perf_counter()
     with Session(backend, dt=spec.dt, seed=seed, trace_storage=storage) as session:
@@ -136,7 +152,8 @@ def _brian2(size: int, duration: float, layout: str, seed: int) -> dict:
         neuron_eqs += "x : 1\ny : 1\n"
     groups = []
     for name, n in (("E", n_e), ("I", n_i)):
-        reset = "v = V_reset" + ("\nx += 1\ny += 1" if layout == "same" and name == "E" else "")
+        # the presynaptic trace x jumps on arrival (delay line below), the postsynaptic y here
+        reset = "v = V_reset" + ("\ny += 1" if layout == "same" and name == "E" else "")
         group = NeuronGroup(
             n,
             neuron_eqs,
@@ -155,17 +172,17 @@ def _brian2(size: int, duration: float, layout: str, seed: int) -> dict:
         e_group.run_regularly(
             "x = x*exp(-dt/taupre)\ny = y*exp(-dt/taupost)", when="start", order=-100
         )
+        arrivals = Synapses(e_group, e_group, on_pre="x_post += 1", delay=1.5 * ms, name="E_arr")
+        arrivals.connect(j="i")
+        arrivals.pre.order = 0  # after EE's pre pathway (order -1), before its post pathway (1)
+        objects.append(arrivals)
         ee = Synapses(
             e_group,
             e_group,
             "w : 1\nplastic : 1 (shared)",
-            on_pre={
-                "pre": "w = clip(w - plastic*lbda*alpha*(w - 0)*y_post, 0, wmax)",
-                "transmit": "v_post += w*mV",
-            },
-            on_post="w = clip(w + plastic*lbda*(wmax - w)*(x_pre + int(lastspike_pre == t)), "
-            "0, wmax)",
-            delay={"transmit": 1.5 * ms},
+            on_pre="v_post += w*mV\nw = clip(w - plastic*lbda*alpha*(w - 0)*y_post, 0, wmax)",
+            on_post="w = clip(w + plastic*lbda*(wmax - w)*x_pre, 0, wmax)",
+            delay=1.5 * ms,
             namespace=namespace,
             name="EE",
         )
@@ -196,7 +213,12 @@ def _brian2(size: int, duration: float, layout: str, seed: int) -> dict:
         static.w = weight
         objects.append(static)
     for group in groups:
-        objects.append(PoissonInput(group, "v", 1000, 20 * Hz, weight=0.1 * mV))
+        if layout == "same":  # the same drive as the composer's (alias-table binomial)
+            from spikeplast.poisson_input import AliasPoissonInput
+
+            objects.append(AliasPoissonInput(group, "v", 1000, 20 * Hz, weight=0.1 * mV))
+        else:
+            objects.append(PoissonInput(group, "v", 1000, 20 * Hz, weight=0.1 * mV))
     spikes = SpikeMonitor(e_group)
     objects.append(spikes)
     network = Network(*objects)
@@ -284,7 +306,9 @@ def _nest(size: int, duration: float, seed: int) -> dict:
 
 CONTENDERS = {
     "spikeplast": lambda n, d, s: _spikeplast(n, d, "clock", s),
-    "spikeplast-event": lambda n, d, s: _spikeplast(n, d, "event", s),
+    "spikeplast-soma": lambda n, d, s: _spikeplast(n, d, "clock", s, site="soma"),
+    "spikeplast-inversion": lambda n, d, s: _spikeplast(n, d, "clock", s, sampler="inversion"),
+    "spikeplast-event": lambda n, d, s: _spikeplast(n, d, "event", s, site="soma"),
     "spikeplast-float32": lambda n, d, s: _spikeplast(n, d, "clock", s, "float32"),
     "spikeplast-numba": lambda n, d, s: _spikeplast(n, d, "clock", s, backend="numba_standalone"),
     "brian2-same": lambda n, d, s: _brian2(n, d, "same", s),

@@ -26,7 +26,7 @@ from brian2 import Network, NeuronGroup, PoissonInput, SpikeMonitor, StateMonito
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from .errors import ConfigurationError, SimulationError, UnknownNameError, suggest
-from .needs import STORAGES, TRACE_TIME, Need
+from .needs import STORAGES, TRACE_TIME, Need, Trace
 from .neurons import NeuronModel, SpikeTrains
 from .params import format_quantity
 from .poisson_input import AliasPoissonInput
@@ -130,7 +130,14 @@ class Projection:
     w_init
         Initial weight: number, array (one per synapse) or string expression.
     delay
-        Transmission delay. Plasticity sees somatic spike times (no delay) in either case.
+        Transmission delay.
+    plasticity_at
+        Where plasticity sees presynaptic spikes: ``"soma"`` (default: at their emission; only
+        transmission is delayed) or ``"arrival"`` (at the synapse, `delay` later, as in Brian2
+        models that put the plasticity code in the delayed pathway; presynaptic traces then
+        jump on arrival, see :mod:`.needs`). Postsynaptic spikes count at the soma in both.
+        With ``"arrival"`` transmission and plasticity share one delayed pathway, which saves a
+        pass over the synapses per presynaptic spike.
     plastic
         Start with plasticity on (can be switched later with :meth:`Built.set_plastic`).
     modulator
@@ -157,6 +164,23 @@ class Projection:
     modulator: str | None = None
     runtime_parameters: tuple[str, ...] = ()
     weight_dtype: str = "float64"
+    plasticity_at: str = "soma"
+
+
+#: Where a plastic projection sees presynaptic spikes (:attr:`Projection.plasticity_at`).
+PLASTICITY_SITES = ("soma", "arrival")
+
+
+def _arrival_steps(projection: Projection, dt: Quantity) -> int:
+    """Delay in steps at which the projection's plasticity sees presynaptic spikes (0: soma)."""
+    if projection.plasticity_at not in PLASTICITY_SITES:
+        raise ConfigurationError(
+            f"projection {projection.name!r}: plasticity_at must be one of "
+            f"{', '.join(PLASTICITY_SITES)}, got {projection.plasticity_at!r}"
+        )
+    if projection.plasticity_at == "soma" or projection.delay is None:
+        return 0
+    return int(round(float(projection.delay / dt)))
 
 
 @dataclass
@@ -533,6 +557,29 @@ def _drives(population: Population, group: NeuronGroup) -> list[Any]:
     return inputs
 
 
+def _delay_lines(plan: _GroupPlan, group: NeuronGroup, dt: Quantity) -> list[Any]:
+    """One delay line per arrival delay of the group's traces (see :mod:`.needs`)."""
+    by_steps: dict[int, list[Trace]] = {}
+    for need in plan.needs.values():
+        if isinstance(need, Trace) and need.delay_steps:
+            by_steps.setdefault(int(need.delay_steps), []).append(need)
+    lines = []
+    for steps, traces in sorted(by_steps.items()):
+        line = Synapses(
+            group,
+            group,
+            on_pre="\n".join(trace.arrival_code() for trace in traces),
+            delay=steps * dt,
+            name=f"{group.name}_arrivals_{steps}",
+        )
+        line.connect(j="i")
+        # after the plastic projections' presynaptic pathways (order -1), which read the value
+        # before an arrival, and before their postsynaptic pathways (order 1), which read it after
+        line.pre.order = 0
+        lines.append(line)
+    return lines
+
+
 def _scheduled_code(
     projection: Projection,
     contribution: Contribution,
@@ -633,6 +680,7 @@ def build(
             rule_kind=projection.rule.kind,
             trace_storage=trace_storage,
             dt=dt,
+            arrival_steps=_arrival_steps(projection, dt),
         )
         contribution = projection.rule.contribute(ctx)
         plans[projection.pre].add(ctx.pre_needs)
@@ -670,6 +718,7 @@ def build(
             group.run_regularly(every_step, when="start", order=-100, name=f"{name}_traces")
         groups[name] = group
         extra_objects += _drives(population, group)
+        extra_objects += _delay_lines(plan, group, dt)
 
     synapses: dict[str, Synapses] = {}
     rules: dict[str, Rule] = {}
@@ -690,7 +739,11 @@ def build(
             for name, value in promoted.items()
         )
         delay: Any = None
-        if projection.delay is not None and float(projection.delay) > 0 and transmit:
+        if projection.rule is not None and _arrival_steps(projection, dt):
+            # plasticity at the synapse: transmission and plasticity in one delayed pathway
+            on_pre = "\n".join(code for code in (transmit, contribution.on_pre) if code)
+            delay = projection.delay
+        elif projection.delay is not None and float(projection.delay) > 0 and transmit:
             if contribution.on_pre:
                 # Plasticity runs on somatic spike times; only transmission is delayed.
                 on_pre: Any = {"pre": contribution.on_pre, "transmit": transmit}

@@ -29,6 +29,17 @@ synaptic pathways of a time step have run. Hence in synaptic code:
 All-to-all traces add 1 at every spike; nearest-spike traces are set to 1 (they only remember the
 most recent spike).
 
+Arrival traces
+--------------
+With plasticity at the synapse (``Projection(plasticity_at="arrival")``), a presynaptic spike
+counts when it arrives, ``delay_steps`` time steps after it was emitted, as in Brian2 models whose
+plasticity code sits in the delayed pathway. Such a trace (``Trace(..., delay_steps=d)``, clock
+storage only) does not jump in the reset: the composer adds one delay line per group and delay
+(a one-to-one ``Synapses`` with that delay) that makes it jump on arrival. The delay line runs in
+the synapses slot after the plastic projections' presynaptic pathways and before their
+postsynaptic pathways, so :attr:`TraceRef.value` read at an arrival is the value before it and
+the postsynaptic pathway already sees it (:attr:`TraceRef.value_now` is the plain value).
+
 Low-pass filters
 ----------------
 :class:`Lowpass` filters a neuron expression (``v``, ``(v - E_L)**2``) with a time constant,
@@ -156,13 +167,20 @@ class Trace(Need):
     tau: Quantity
     interaction: str = "all-to-all"
     storage: str = "clock"
+    delay_steps: int = 0
 
     @property
     def uses_trace_time(self) -> bool:  # type: ignore[override]
         return self.storage == "event"
 
     def key(self) -> tuple:
-        return ("trace", self.interaction, round(float(self.tau / second), 15), self.storage)
+        return (
+            "trace",
+            self.interaction,
+            round(float(self.tau / second), 15),
+            self.storage,
+            int(self.delay_steps),
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Trace) and self.key() == other.key()
@@ -183,10 +201,18 @@ class Trace(Need):
             )
         if self.storage not in STORAGES:
             raise ParameterError(f"trace storage must be one of {STORAGES}, got {self.storage!r}")
+        steps = self.delay_steps
+        if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+            raise ParameterError(f"a trace delay must be a whole number of steps, got {steps!r}")
+        if steps and self.storage != "clock":
+            raise ParameterError(
+                "plasticity at arrival needs clock-driven traces; use trace_storage='clock'"
+            )
 
     def variable_name(self) -> str:
         scheme = "aa" if self.interaction == "all-to-all" else "nn"
-        return f"trace_{scheme}_{_tag(self.tau)}"
+        arrival = f"_arr{int(self.delay_steps)}" if self.delay_steps else ""
+        return f"trace_{scheme}_{_tag(self.tau)}{arrival}"
 
     def tau_name(self) -> str:
         return f"tau_{self.variable_name()}"
@@ -195,12 +221,19 @@ class Trace(Need):
         return f"{self.variable_name()} : 1"
 
     def group_reset(self) -> str:
+        if self.delay_steps:
+            return ""  # jumps on arrival, through the composer's delay line
         name = self.variable_name()
         if self.interaction == "nearest":
             return f"{name} = 1"
         if self.storage == "clock":
             return f"{name} += 1"
         return f"{name} = {name}*exp(-(t - {TRACE_TIME})/{self.tau_name()}) + 1"
+
+    def arrival_code(self) -> str:
+        """Statement of the delay line (a group onto itself) when a spike arrives."""
+        name = f"{self.variable_name()}_post"
+        return f"{name} = 1" if self.interaction == "nearest" else f"{name} += 1"
 
     def group_every_step(self) -> str:
         if self.storage != "clock":
@@ -236,6 +269,8 @@ class TraceRef(NeedRef):
     @property
     def value_now(self) -> str:
         """Trace value including a spike of the current time step."""
+        if self.need.delay_steps:
+            return self.value  # the delay line ran before the postsynaptic pathways
         if self.need.interaction == "nearest":
             return f"({self.value} + {self.spiked_now}*(1 - {self.value}))"
         return f"({self.value} + {self.spiked_now})"

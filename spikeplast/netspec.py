@@ -93,6 +93,7 @@ _PROJECTION_KEYS = {
     "plastic",
     "modulator",
     "weight_dtype",
+    "plasticity_at",
 }
 
 
@@ -214,6 +215,7 @@ def _projection(name: str, table: Mapping[str, Any], where: str) -> Projection:
         plastic=bool(table.get("plastic", True)),
         modulator=table.get("modulator"),
         weight_dtype=str(table.get("weight_dtype", "float64")),
+        plasticity_at=str(table.get("plasticity_at", "soma")),
     )
 
 

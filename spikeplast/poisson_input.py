@@ -55,21 +55,36 @@ def binomial_alias_table(n: int, p: float) -> tuple[int, np.ndarray, np.ndarray]
         A draw is ``offset + (k if frac < prob[k] else alias[k])`` with ``u = U * len(prob)``,
         ``k = floor(u)`` and ``frac = u - k`` for a uniform ``U`` in [0, 1).
     """
-    from scipy.stats import binom
+    # scipy.special only: scipy.stats would add ~50 MB to every run's memory
+    from scipy.special import gammaln
 
     if not (0.0 <= p <= 1.0) or n < 0:
         raise ValueError(f"need n >= 0 and 0 <= p <= 1, got n={n}, p={p}")
     if p in (0.0, 1.0) or n == 0:
         return (0 if p == 0.0 else int(n)), np.ones(1), np.zeros(1, dtype=np.int32)
-    low = int(binom.ppf(TAIL_MASS, n, p))
-    high = int(binom.isf(TAIL_MASS, n, p))
-    # ppf/isf bracket the mass to within one count; widen by one so the left-out mass is small
-    low, high = max(0, low - 1), min(int(n), high + 1)
-    if high - low + 1 > MAX_COLUMNS:
+    mean, sd = n * p, math.sqrt(n * p * (1.0 - p))
+    # a window far wider than the mass (> 40 sd), trimmed below to the tails' TAIL_MASS
+    low = max(0, math.floor(mean - 40.0 * sd - 40.0))
+    high = min(int(n), math.ceil(mean + 40.0 * sd + 40.0))
+    if high - low + 1 > 4 * MAX_COLUMNS:
+        raise ValueError(f"Binomial({n}, {p:g}) is too wide for an alias table")
+    k = np.arange(low, high + 1, dtype=float)
+    log_pmf = (
+        gammaln(n + 1.0)
+        - gammaln(k + 1.0)
+        - gammaln(n - k + 1.0)
+        + k * math.log(p)
+        + (n - k) * math.log1p(-p)
+    )
+    pmf = np.exp(log_pmf)
+    below = np.cumsum(pmf) < TAIL_MASS
+    above = np.cumsum(pmf[::-1])[::-1] < TAIL_MASS
+    keep = np.flatnonzero(~below & ~above)
+    low, pmf = low + int(keep[0]), pmf[keep[0] : keep[-1] + 1]
+    if len(pmf) > MAX_COLUMNS:
         raise ValueError(
-            f"Binomial({n}, {p:g}) needs {high - low + 1} table columns (limit {MAX_COLUMNS})"
+            f"Binomial({n}, {p:g}) needs {len(pmf)} table columns (limit {MAX_COLUMNS})"
         )
-    pmf = binom.pmf(np.arange(low, high + 1), n, p)
     pmf = pmf / math.fsum(pmf)
     columns = len(pmf)
     scaled = pmf * columns

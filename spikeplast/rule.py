@@ -129,6 +129,9 @@ class RuleContext:
     dt
         The simulation time step, for rules whose neuron-side state depends on it (a delay line
         of a whole number of steps); ``None`` when the context only inspects a rule's code.
+    arrival_steps
+        Plasticity at the synapse: presynaptic spikes count this many steps late (the
+        transmission delay), so presynaptic traces become arrival traces (see :mod:`.needs`).
     """
 
     def __init__(
@@ -140,8 +143,10 @@ class RuleContext:
         rule_kind: str = "",
         trace_storage: str = "clock",
         dt: Any = None,
+        arrival_steps: int = 0,
     ):
         self.projection = projection
+        self.arrival_steps = arrival_steps
         self.dt = dt
         self.pre_model = pre_model
         self.post_model = post_model
@@ -155,6 +160,19 @@ class RuleContext:
     def _request(self, need: Need, side: str) -> Any:
         if isinstance(need, Trace) and need.storage != self.trace_storage:
             need = dataclasses.replace(need, storage=self.trace_storage)
+        if side == "pre" and self.arrival_steps:
+            if not isinstance(need, Trace):
+                raise ConfigurationError(
+                    f"projection {self.projection!r}: plasticity at arrival delays presynaptic "
+                    f"spike traces only, but rule {self.rule_kind or 'this rule'!r} needs a "
+                    f"presynaptic {type(need).__name__}; use plasticity_at='soma'"
+                )
+            if self.trace_storage != "clock":
+                raise ConfigurationError(
+                    f"projection {self.projection!r}: plasticity at arrival needs clock-driven "
+                    "traces; use trace_storage='clock'"
+                )
+            need = dataclasses.replace(need, delay_steps=self.arrival_steps)
         need.validate()
         if need.capability is not None:
             self.require(side, need.capability, self.rule_kind or "this rule")

@@ -98,12 +98,14 @@ def simulate_rules_on_trains(
     seed: int = 1,
     trace_storage: str = "clock",
     weight_dtype: str = "float64",
+    delay: Quantity | None = None,
+    plasticity_at: str = "soma",
 ) -> dict[str, np.ndarray]:
     """Run each rule on synapses ``pre_k -> post_k``; return weights per step, ``(steps, k)``."""
     if len(pre_trains) != len(post_trains):
         raise ValueError("need as many presynaptic as postsynaptic trains")
     last = max((float(t[-1]) for t in [*pre_trains, *post_trains] if len(t)), default=0.0)
-    duration = last + 2 * float(dt / second)
+    duration = last + 2 * float(dt / second) + (float(delay / second) if delay else 0.0)
     with Session(backend, dt=dt, seed=seed, trace_storage=trace_storage) as session:
         built = session.build(
             [
@@ -119,6 +121,8 @@ def simulate_rules_on_trains(
                     connect="one-to-one",
                     w_init=w0,
                     weight_dtype=weight_dtype,
+                    delay=delay,
+                    plasticity_at=plasticity_at,
                 )
                 for name, rule in rules.items()
             ],
@@ -195,10 +199,15 @@ def check_against_reference(
     rtol: float = 1e-9,
     trace_storage: str = "clock",
     weight_dtype: str = "float64",
+    delay: Quantity | None = None,
+    plasticity_at: str = "soma",
 ) -> list[AgreementReport]:
     """Run `rules` on `backend` and assert agreement with the references to `rtol`.
 
-    Without trains, uses :func:`edge_case_trains` plus 8 random 40-Hz pairs of 1 s.
+    Without trains, uses :func:`edge_case_trains` plus 8 random 40-Hz pairs of 1 s. With
+    ``plasticity_at="arrival"`` and a `delay`, the references see the presynaptic trains
+    shifted by the delay (rounded to the time grid), which is what plasticity at the synapse
+    means.
     """
     dt_s = float(dt / second)
     if pre_trains is None or post_trains is None:
@@ -215,9 +224,15 @@ def check_against_reference(
         w0,
         trace_storage=trace_storage,
         weight_dtype=weight_dtype,
+        delay=delay,
+        plasticity_at=plasticity_at,
     )
+    seen_pre = pre_trains
+    if plasticity_at == "arrival" and delay is not None:
+        shift = round(float(delay / second) / dt_s) * dt_s
+        seen_pre = [np.asarray(train) + shift for train in pre_trains]
     reports = [
-        compare_with_reference(name, rule, pre_trains, post_trains, weights[name], dt_s, w0)
+        compare_with_reference(name, rule, seen_pre, post_trains, weights[name], dt_s, w0)
         for name, rule in rules.items()
     ]
     failures = [r for r in reports if r.max_relative_error > rtol]

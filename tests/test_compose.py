@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -224,3 +225,66 @@ def test_lowpass_every_step_and_modulator_pathway():
                 ],
                 [Projection("p", "pre", "post", rule=rule)],
             )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class PreVoltageRule(Rule):
+    """Reads a low-pass filtered presynaptic voltage: cannot be delayed to spike arrival."""
+
+    kind: ClassVar[str] = "test-pre-voltage"
+
+    def contribute(self, ctx: RuleContext) -> Contribution:
+        u = ctx.pre(Lowpass("v", 10 * ms))
+        return Contribution(on_pre=f"w = w + plastic*{u.value}/mV", namespace={"mV": mV})
+
+
+def test_plasticity_at_arrival_shares_one_delay_line_per_group_and_delay():
+    cells = Population("cells", LIF(), n=20)
+    projections = [
+        Projection(
+            name,
+            "cells",
+            "cells",
+            rule=rule,
+            weight_scale=1 * nS,
+            delay=delay,
+            plasticity_at="arrival",
+        )
+        for name, rule, delay in (
+            ("a", PairSTDP(tau_plus=16.8 * ms), 1.5 * ms),
+            ("b", TripletSTDP(), 1.5 * ms),
+            ("c", PairSTDP(tau_plus=16.8 * ms), 3 * ms),
+        )
+    ]
+    with Session("numpy") as session:
+        built = session.build([cells], projections)
+        traces = sorted(v for (owner, v) in built.names if owner == "cells" and "arr" in v)
+        # 16.8 ms shared by a and b (15 steps); c has its own (30 steps); b's 101-ms trace
+        assert traces == ["trace_aa_101ms_arr15", "trace_aa_16p8ms_arr15", "trace_aa_16p8ms_arr30"]
+        lines = sorted(obj.name for obj in built.network.objects if "arrivals" in obj.name)
+        assert lines == ["cells_arrivals_15", "cells_arrivals_30"]
+
+
+def test_plasticity_at_arrival_errors():
+    cells = Population("cells", LIF(), n=2)
+
+    def build(projection: Projection, trace_storage: str = "clock") -> None:
+        projection = dataclasses.replace(projection, weight_scale=1 * nS)
+        with Session("numpy", trace_storage=trace_storage) as session:
+            session.build([cells], [projection])
+
+    with pytest.raises(ConfigurationError, match="plasticity_at must be one of soma, arrival"):
+        build(Projection("p", "cells", "cells", rule=PairSTDP(), plasticity_at="dendrite"))
+    with pytest.raises(ConfigurationError, match="presynaptic Lowpass; use plasticity_at='soma'"):
+        build(
+            Projection(
+                "p", "cells", "cells", rule=PreVoltageRule(), delay=1 * ms, plasticity_at="arrival"
+            )
+        )
+    with pytest.raises(ConfigurationError, match="needs clock-driven traces"):
+        build(
+            Projection(
+                "p", "cells", "cells", rule=PairSTDP(), delay=1 * ms, plasticity_at="arrival"
+            ),
+            trace_storage="event",
+        )

@@ -72,3 +72,21 @@ def test_float32_weights_cost_about_single_precision(backend_name):
     )
     worst = max(report.max_absolute_error for report in reports)
     assert 1e-9 < worst < 2e-6  # single precision, not double
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("backend_name", ["numpy", pytest.param("cpp_standalone")])
+def test_all_rules_match_reference_with_plasticity_at_arrival(backend_name):
+    """Plasticity at the synapse: the references see the presynaptic trains 1.5 ms late."""
+    reports = check_against_reference(
+        all_rule_variants(), backend_name, rtol=RTOL, delay=1.5 * ms, plasticity_at="arrival"
+    )
+    assert all(report.compared_points > 500 for report in reports)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend_name", ["cython", "numba_standalone"])
+def test_plasticity_at_arrival_on_the_other_backends(backend_name):
+    check_against_reference(
+        all_rule_variants(), backend_name, rtol=RTOL, delay=1.5 * ms, plasticity_at="arrival"
+    )
