@@ -81,7 +81,6 @@ def driven_spikes(backend: str) -> np.ndarray:
 
 
 @pytest.mark.standalone
-@pytest.mark.every_backend_in_fast_suite
 def test_same_spikes_on_every_backend(backend):
     reference = driven_spikes("numpy")
     assert reference.shape[1] > 1000
