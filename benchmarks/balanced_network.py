@@ -387,6 +387,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{(median(baseline, 'network_run_s') / duration) / run_per_bio:16.2f}x "
             f"{(median(baseline, 'run_cpu_s') / duration) / cpu_per_bio:6.2f}x"
         )
+    # pairs that compute the same model with the same random numbers must agree exactly
+    for first, second in (("spikeplast", "brian2-same"), ("spikeplast-inversion", "brian2-plain")):
+        if first in results and second in results:
+            same = all(
+                results[first][0][key] == results[second][0][key]
+                for key in ("e_spikes", "ee_weight_mean")
+            )
+            verdict = "identical" if same else "DIFFERENT"
+            print(f"{first} vs {second}: {verdict} E spike count and mean E->E weight")
     if args.json:
         args.json.write_text(
             json.dumps({"size": size, "duration": duration, "results": results}, indent=2)
