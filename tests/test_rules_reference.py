@@ -75,7 +75,9 @@ def test_float32_weights_cost_about_single_precision(backend_name):
 
 
 @pytest.mark.standalone
-@pytest.mark.parametrize("backend_name", ["numpy", pytest.param("cpp_standalone")])
+@pytest.mark.parametrize(
+    "backend_name", [pytest.param("numpy", marks=pytest.mark.slow), "cpp_standalone"]
+)
 def test_all_rules_match_reference_with_plasticity_at_arrival(backend_name):
     """Plasticity at the synapse: the references see the presynaptic trains 1.5 ms late."""
     reports = check_against_reference(
