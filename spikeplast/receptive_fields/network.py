@@ -168,26 +168,45 @@ class PatchInput(NeuronModel):
 # -- neurons -----------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False, kw_only=True)
 class AdaptiveLIF(LIF):
-    """LIF neuron with a homeostatic threshold ``V_th + θ`` (Diehl & Cook 2015).
+    """LIF neuron with a homeostatic threshold ``V_th + θ + θ_h``.
 
-    ``dθ/dt = -θ/tau_theta``; at each spike ``θ += theta_plus``. At a steady rate ``ρ`` the
-    threshold sits ``theta_plus·tau_theta·ρ`` above ``V_th``, so a neuron with more input fires
-    little more than one with less.
+    ``θ`` (Diehl & Cook 2015): ``dθ/dt = -θ/tau_theta``, ``θ += theta_plus`` at each spike; at a
+    steady rate ``ρ`` it sits ``theta_plus·tau_theta·ρ`` above ``V_th``, so a neuron with more
+    input fires little more than one with less. It only ever raises the threshold, so a neuron
+    that rarely fires keeps ``V_th`` and can stay silent.
+
+    ``θ_h`` (intrinsic plasticity toward a target rate, the threshold rule of Zylberberg, Murphy
+    & DeWeese 2011, ``Δθ = β(n - p)``): ``θ_h += ip_step`` at each spike and
+    ``dθ_h/dt = -ip_step·target_rate``, i.e. ``θ_h = ip_step·(spikes so far - target_rate·t)``, so ``θ_h`` drifts until the neuron's mean rate is
+    ``target_rate``, down as well as up: neurons that lose the competition lower their
+    threshold until they fire (and learn) as much as the others. ``ip_step = 0`` turns it off.
     """
 
     kind: ClassVar[str] = "adaptive-lif"
 
     theta_plus: Quantity = param(0.5 * mV, mV, "threshold increase per spike", nonnegative=True)
     tau_theta: Quantity = param(5 * second, ms, "decay of the threshold increase", positive=True)
+    ip_step: Quantity = param(
+        0 * mV, mV, "homeostatic threshold change per spike (0: off)", nonnegative=True
+    )
+    target_rate: Quantity = param(
+        3 * Hz, Hz, "rate the homeostatic threshold drives each neuron to", nonnegative=True
+    )
 
     def equations(self) -> str:
-        return super().equations() + "dtheta/dt = -theta/tau_theta : volt\n"
+        return (
+            super().equations()
+            + "dtheta/dt = -theta/tau_theta : volt\n"
+            # the integral written out (Brian2's exact solver refuses a constant derivative)
+            + "theta_h = ip_step*(spike_count - target_rate*t) : volt\n"
+            + "spike_count : 1\n"
+        )
 
     def threshold(self) -> str:
-        return "v > V_th + theta"
+        return "v > V_th + theta + theta_h"
 
     def reset(self) -> str:
-        return "v = V_reset\ntheta += theta_plus"
+        return "v = V_reset\ntheta += theta_plus\nspike_count += 1"
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -441,6 +460,7 @@ class SpikingResult:
     input_rate_hz: float
     presentations: int
     timings: dict[str, float] = field(default_factory=dict)
+    threshold_shift_mv: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def filters_from_weights(weights: np.ndarray, i: np.ndarray, j: np.ndarray, n_pixels: int,
@@ -449,6 +469,14 @@ def filters_from_weights(weights: np.ndarray, i: np.ndarray, j: np.ndarray, n_pi
     matrix = np.zeros((2 * n_pixels, n_neurons))
     matrix[np.asarray(i), np.asarray(j)] = np.asarray(weights, dtype=float)
     return matrix[:n_pixels].T.copy(), matrix[n_pixels:].T.copy()
+
+
+def _threshold_shift(group: Any) -> np.ndarray:
+    """Each neuron's threshold above ``V_th`` at the end of the run, in mV (empty if fixed)."""
+    names = [name for name in ("theta", "theta_h") if name in group.variables]
+    if not names:
+        return np.zeros(0)
+    return sum(np.asarray(getattr(group, name)[:] / mV, dtype=float) for name in names)
 
 
 def run_network(
@@ -590,5 +618,6 @@ def run_network(
             input_rate_hz=float(inputs.num_spikes) / (2 * n_pixels) / seconds,
             presentations=presentations,
             timings={**session.timings, "total": time.perf_counter() - started},
+            threshold_shift_mv=_threshold_shift(built.groups["neurons"]),
         )
     return result
