@@ -117,6 +117,19 @@ def push_pull_rates(
     return np.concatenate([on, off], axis=1)
 
 
+def contrast_normalize(patches: np.ndarray, c50: float) -> np.ndarray:
+    """Divisive contrast normalisation of patches ``(n, D)`` (contrast gain control).
+
+    ``x <- x (c̃ + c50)/(c + c50)`` with ``c`` the patch's RMS contrast and ``c̃`` the median
+    over `patches`, expressed in units of ``c̃`` (``c50`` = semi-saturation contrast / ``c̃``):
+    a patch of median contrast is unchanged, high-contrast patches are scaled down.
+    """
+    patches = np.asarray(patches, dtype=float)
+    contrast = np.sqrt(np.mean(patches**2, axis=1, keepdims=True))
+    median = float(np.median(contrast))
+    return patches * (median * (1.0 + c50)) / (contrast + median * c50)
+
+
 @dataclass(frozen=True, eq=False, kw_only=True)
 class PatchInput(NeuronModel):
     """Poisson neurons whose rates change every `presentation` (one row of `rates` per patch).
@@ -420,6 +433,9 @@ class NetworkSetup:
     centre_rule: bool = True
     max_table_patches: int = 25000
     anneal_to: float = 0.1
+    initial_weights: str = "uniform"
+    contrast_c50: float | None = None
+    pre_offset_scale: float = 1.0
 
     def check(self) -> None:
         if int(self.n_neurons) != self.n_neurons or self.n_neurons < 1:
@@ -469,6 +485,21 @@ def filters_from_weights(weights: np.ndarray, i: np.ndarray, j: np.ndarray, n_pi
     matrix = np.zeros((2 * n_pixels, n_neurons))
     matrix[np.asarray(i), np.asarray(j)] = np.asarray(weights, dtype=float)
     return matrix[:n_pixels].T.copy(), matrix[n_pixels:].T.copy()
+
+
+def initial_weights(kind: str, n_pixels: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Initial feed-forward weights ``(2 n_pixels, n)``, ON rows first (not yet normalised).
+
+    ``"uniform"``: every weight uniform in [0, 1), so ON and OFF weights of a pixel are alike.
+    ``"push-pull"``: a random signed filter ``z`` (Gaussian) split into ``w_ON = [z]₊`` and
+    ``w_OFF = [-z]₊``, so each pixel starts on one side only.
+    """
+    if kind == "uniform":
+        return rng.uniform(0.0, 1.0, size=(2 * n_pixels, n))
+    if kind == "push-pull":
+        z = rng.standard_normal((n_pixels, n))
+        return np.concatenate([np.maximum(z, 0.0), np.maximum(-z, 0.0)])
+    raise ConfigurationError(f"unknown initial weights {kind!r}; use uniform or push-pull")
 
 
 def _threshold_shift(group: Any) -> np.ndarray:
@@ -521,8 +552,11 @@ def run_network(
     n_pixels, n = patches.shape[1], int(setup.n_neurons)
     presentations = int(math.ceil(float(duration / setup.presentation) - 1e-9))
     order = rng.integers(0, patches.shape[0], size=min(presentations, setup.max_table_patches))
+    shown = patches[order]
+    if setup.contrast_c50 is not None:
+        shown = contrast_normalize(shown, setup.contrast_c50)
     rates = push_pull_rates(
-        patches[order],
+        shown,
         float(setup.baseline_rate / Hz),
         float(setup.gain / Hz),
         float(setup.max_rate / Hz),
@@ -530,10 +564,11 @@ def run_network(
     if setup.centre_rule and plastic_rule.kind == "nonlinear-hebbian":
         # centred presynaptic rates: subtract the actual mean input rate (clipping at 0 Hz
         # makes it differ from the baseline)
-        plastic_rule = plastic_rule.replace(pre_offset=float(rates.mean()) * Hz)
+        offset = setup.pre_offset_scale * float(rates.mean())
+        plastic_rule = plastic_rule.replace(pre_offset=offset * Hz)
     if setup.anneal_to != 1.0 and plastic_rule.kind == "nonlinear-hebbian":
         plastic_rule = Annealed.wrap(plastic_rule, duration, setup.anneal_to)
-    initial = rng.uniform(0.0, 1.0, size=(2 * n_pixels, n))
+    initial = initial_weights(setup.initial_weights, n_pixels, n, rng)
     initial *= w_norm / np.linalg.norm(initial, axis=0, keepdims=True)
     initial = np.clip(initial, plastic_rule.w_min, plastic_rule.w_max)
     populations = [
