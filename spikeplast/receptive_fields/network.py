@@ -31,6 +31,18 @@ Plasticity
     ``normalization_interval``); three-factor rules (no modulator here) and inhibitory rules are
     refused with a clear error. The nonlinear Hebbian learning rate decays linearly over the run
     to ``anneal_to`` (10 %) of ``eta`` (:class:`Annealed`).
+ON/OFF segregation
+    The ON and OFF channels are almost rectified (``[±g x]₊``), so besides the signed filter
+    ``w_ON - w_OFF`` a neuron can learn the common mode ``w_ON + w_OFF``: with both weights of
+    every pixel alike it responds to the contrast energy ``g Σ w |x_p|`` of a patch, which is
+    heavy-tailed too, and at each of its spikes (high-contrast patches) both channels of a pixel
+    fire above their mean, so the centred rule strengthens both. With the rule's presynaptic
+    offset at the mean input rate a third of the neurons ended in this state (busiest neurons,
+    noisy filters, no orientation). The offset is set a quarter above the mean rate
+    (``pre_offset_scale``): each postsynaptic spike also depresses every synapse by the same
+    amount, a heterosynaptic depression that acts like a subtractive constraint on the summed
+    weight (Miller & MacKay 1994) and, as in Miller's (1994) ON/OFF model, favours
+    segregation.
 Input scale
     Each input spike injects ``weight_scale`` (75 pA) × its weight: small EPSPs at high input
     rates (20 Hz ± 240 Hz per whitened unit), so that a neuron fires for a patch, not for the
@@ -54,6 +66,11 @@ References
 .. [4] Zylberberg J, Murphy JT, DeWeese MR (2011) A sparse coding model with synaptically local
        plasticity and spiking neurons can account for the diverse shapes of V1 simple cell
        receptive fields. PLoS Comput Biol 7:e1002250.
+.. [5] Miller KD, MacKay DJC (1994) The role of constraints in Hebbian learning. Neural Comput
+       6:100-126.
+.. [6] Miller KD (1994) A model for the development of simple cell receptive fields and the
+       ordered arrangement of orientation columns through activity-dependent competition
+       between ON- and OFF-center inputs. J Neurosci 14:409-441.
 """
 
 from __future__ import annotations
@@ -88,6 +105,8 @@ __all__ = [
     "SpikingResult",
     "DEFAULT_RULE",
     "push_pull_rates",
+    "contrast_normalize",
+    "initial_weights",
     "prepare_rule",
     "run_network",
     "filters_from_weights",
@@ -98,6 +117,9 @@ DEFAULT_RULE = "brito2016-rf-spiking"
 
 #: Rule families that learn from the pre/post activity of this network without a third factor.
 LEARNING_RULES = ("nonlinear-hebbian", "triplet-stdp", "pair-stdp", "convallis", "clopath")
+
+#: Initial feed-forward weights (:func:`initial_weights`).
+INITIAL_WEIGHTS = ("uniform", "push-pull")
 
 #: Rules that constrain the incoming weights themselves (no :class:`Normalized` wrapper).
 SELF_NORMALIZING = ("nonlinear-hebbian",)
@@ -190,9 +212,11 @@ class AdaptiveLIF(LIF):
 
     ``θ_h`` (intrinsic plasticity toward a target rate, the threshold rule of Zylberberg, Murphy
     & DeWeese 2011, ``Δθ = β(n - p)``): ``θ_h += ip_step`` at each spike and
-    ``dθ_h/dt = -ip_step·target_rate``, i.e. ``θ_h = ip_step·(spikes so far - target_rate·t)``, so ``θ_h`` drifts until the neuron's mean rate is
-    ``target_rate``, down as well as up: neurons that lose the competition lower their
-    threshold until they fire (and learn) as much as the others. ``ip_step = 0`` turns it off.
+    ``dθ_h/dt = -ip_step·target_rate``, i.e. ``θ_h = ip_step·(spikes so far - target_rate·t)``,
+    so ``θ_h`` drifts, down as well as up, until the neuron's mean rate is ``target_rate``.
+    ``ip_step = 0`` (default) turns it off: in the receptive-field network the neurons with
+    poor filters are not the silent ones but the busiest (see :class:`NetworkSetup`), and equal
+    rates made the filters worse (docs/receptive_fields.md).
     """
 
     kind: ClassVar[str] = "adaptive-lif"
@@ -413,6 +437,19 @@ class NetworkSetup:
     anneal_to
         The nonlinear Hebbian rule's learning rate decays linearly over the run to this fraction
         of its ``eta`` (:class:`Annealed`); 1 keeps it constant.
+    pre_offset_scale
+        With `centre_rule`, the rule's ``pre_offset`` is this multiple of the mean input rate.
+        Above 1 every postsynaptic spike also depresses each synapse by ``(scale - 1) ×`` the
+        mean rate (heterosynaptic depression, like a subtractive constraint on the summed
+        weight, Miller & MacKay 1994), which breaks the ON+OFF "contrast energy" state (see
+        the module doc); 1.25 by default (1.5 makes the filters too small).
+    initial_weights
+        ``"uniform"`` (every weight uniform in [0, 1)) or ``"push-pull"`` (each pixel starts ON
+        or OFF), see :func:`initial_weights`; both normalised to ``w_norm``.
+    contrast_c50
+        Divisive contrast normalisation of the patches before they become rates
+        (:func:`contrast_normalize`; semi-saturation in units of the median contrast); ``None``
+        (default) shows the whitened patches as they are.
     """
 
     n_neurons: int = 32
@@ -433,9 +470,9 @@ class NetworkSetup:
     centre_rule: bool = True
     max_table_patches: int = 25000
     anneal_to: float = 0.1
+    pre_offset_scale: float = 1.25
     initial_weights: str = "uniform"
     contrast_c50: float | None = None
-    pre_offset_scale: float = 1.0
 
     def check(self) -> None:
         if int(self.n_neurons) != self.n_neurons or self.n_neurons < 1:
@@ -450,6 +487,15 @@ class NetworkSetup:
             raise ConfigurationError("the baseline rate must be >= 0 Hz and the gain > 0 Hz")
         if self.inhibition < 0:
             raise ConfigurationError(f"inhibition must be >= 0, got {self.inhibition}")
+        if not self.pre_offset_scale >= 0:
+            raise ConfigurationError(f"pre_offset_scale must be >= 0, got {self.pre_offset_scale}")
+        if self.initial_weights not in INITIAL_WEIGHTS:
+            raise ConfigurationError(
+                f"unknown initial weights {self.initial_weights!r}; use one of "
+                f"{', '.join(INITIAL_WEIGHTS)}"
+            )
+        if self.contrast_c50 is not None and not self.contrast_c50 > 0:
+            raise ConfigurationError(f"contrast_c50 must be > 0 or None, got {self.contrast_c50}")
 
 
 @dataclass
@@ -458,7 +504,8 @@ class SpikingResult:
 
     ``filters`` and ``initial_filters`` are ``(n_neurons, D)`` (ON minus OFF weights);
     ``weights_on``/``weights_off`` the final weights; ``snapshot_filters`` ``(snapshots,
-    n_neurons, D)`` at ``snapshot_times``.
+    n_neurons, D)`` at ``snapshot_times``; ``threshold_shift_mv`` each neuron's threshold above
+    ``V_th`` at the end (``θ + θ_h`` of :class:`AdaptiveLIF`, empty for other neurons).
     """
 
     setup: NetworkSetup
@@ -499,7 +546,9 @@ def initial_weights(kind: str, n_pixels: int, n: int, rng: np.random.Generator) 
     if kind == "push-pull":
         z = rng.standard_normal((n_pixels, n))
         return np.concatenate([np.maximum(z, 0.0), np.maximum(-z, 0.0)])
-    raise ConfigurationError(f"unknown initial weights {kind!r}; use uniform or push-pull")
+    raise ConfigurationError(
+        f"unknown initial weights {kind!r}; use one of {', '.join(INITIAL_WEIGHTS)}"
+    )
 
 
 def _threshold_shift(group: Any) -> np.ndarray:
