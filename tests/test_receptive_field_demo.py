@@ -35,7 +35,6 @@ from spikeplast.receptive_fields.network import (  # noqa: E402
     PatchInput,
     contrast_normalize,
     filters_from_weights,
-    initial_weights,
     prepare_rule,
     push_pull_rates,
     run_network,
@@ -64,17 +63,7 @@ def test_contrast_normalization_keeps_the_median_patch_and_compresses_the_others
     assert np.sqrt(np.mean(shown**2, axis=1)).max() < 2 * contrast[median]  # saturates at 2 c̃
 
 
-def test_initial_weights_uniform_or_one_channel_per_pixel():
-    rng = np.random.default_rng(0)
-    uniform = initial_weights("uniform", 5, 3, rng)
-    assert uniform.shape == (10, 3) and np.all((uniform >= 0) & (uniform < 1))
-    push_pull = initial_weights("push-pull", 5, 3, rng)
-    assert push_pull.shape == (10, 3) and np.all(push_pull >= 0)
-    assert np.all(push_pull[:5] * push_pull[5:] == 0)  # ON or OFF, never both
-    with pytest.raises(ConfigurationError, match="unknown initial weights 'gaussian'"):
-        initial_weights("gaussian", 5, 3, rng)
-    with pytest.raises(ConfigurationError, match="unknown initial weights"):
-        NetworkSetup(initial_weights="gaussian").check()
+def test_bad_network_setups_name_the_problem():
     with pytest.raises(ConfigurationError, match="pre_offset_scale must be >= 0"):
         NetworkSetup(pre_offset_scale=-1.0).check()
     with pytest.raises(ConfigurationError, match="contrast_c50 must be > 0"):

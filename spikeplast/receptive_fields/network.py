@@ -106,7 +106,6 @@ __all__ = [
     "DEFAULT_RULE",
     "push_pull_rates",
     "contrast_normalize",
-    "initial_weights",
     "prepare_rule",
     "run_network",
     "filters_from_weights",
@@ -117,9 +116,6 @@ DEFAULT_RULE = "brito2016-rf-spiking"
 
 #: Rule families that learn from the pre/post activity of this network without a third factor.
 LEARNING_RULES = ("nonlinear-hebbian", "triplet-stdp", "pair-stdp", "convallis", "clopath")
-
-#: Initial feed-forward weights (:func:`initial_weights`).
-INITIAL_WEIGHTS = ("uniform", "push-pull")
 
 #: Rules that constrain the incoming weights themselves (no :class:`Normalized` wrapper).
 SELF_NORMALIZING = ("nonlinear-hebbian",)
@@ -443,9 +439,6 @@ class NetworkSetup:
         mean rate (heterosynaptic depression, like a subtractive constraint on the summed
         weight, Miller & MacKay 1994), which breaks the ON+OFF "contrast energy" state (see
         the module doc); 1.25 by default (1.5 makes the filters too small).
-    initial_weights
-        ``"uniform"`` (every weight uniform in [0, 1)) or ``"push-pull"`` (each pixel starts ON
-        or OFF), see :func:`initial_weights`; both normalised to ``w_norm``.
     contrast_c50
         Divisive contrast normalisation of the patches before they become rates
         (:func:`contrast_normalize`; semi-saturation in units of the median contrast); ``None``
@@ -471,7 +464,6 @@ class NetworkSetup:
     max_table_patches: int = 25000
     anneal_to: float = 0.1
     pre_offset_scale: float = 1.25
-    initial_weights: str = "uniform"
     contrast_c50: float | None = None
 
     def check(self) -> None:
@@ -489,11 +481,6 @@ class NetworkSetup:
             raise ConfigurationError(f"inhibition must be >= 0, got {self.inhibition}")
         if not self.pre_offset_scale >= 0:
             raise ConfigurationError(f"pre_offset_scale must be >= 0, got {self.pre_offset_scale}")
-        if self.initial_weights not in INITIAL_WEIGHTS:
-            raise ConfigurationError(
-                f"unknown initial weights {self.initial_weights!r}; use one of "
-                f"{', '.join(INITIAL_WEIGHTS)}"
-            )
         if self.contrast_c50 is not None and not self.contrast_c50 > 0:
             raise ConfigurationError(f"contrast_c50 must be > 0 or None, got {self.contrast_c50}")
 
@@ -532,23 +519,6 @@ def filters_from_weights(weights: np.ndarray, i: np.ndarray, j: np.ndarray, n_pi
     matrix = np.zeros((2 * n_pixels, n_neurons))
     matrix[np.asarray(i), np.asarray(j)] = np.asarray(weights, dtype=float)
     return matrix[:n_pixels].T.copy(), matrix[n_pixels:].T.copy()
-
-
-def initial_weights(kind: str, n_pixels: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Initial feed-forward weights ``(2 n_pixels, n)``, ON rows first (not yet normalised).
-
-    ``"uniform"``: every weight uniform in [0, 1), so ON and OFF weights of a pixel are alike.
-    ``"push-pull"``: a random signed filter ``z`` (Gaussian) split into ``w_ON = [z]₊`` and
-    ``w_OFF = [-z]₊``, so each pixel starts on one side only.
-    """
-    if kind == "uniform":
-        return rng.uniform(0.0, 1.0, size=(2 * n_pixels, n))
-    if kind == "push-pull":
-        z = rng.standard_normal((n_pixels, n))
-        return np.concatenate([np.maximum(z, 0.0), np.maximum(-z, 0.0)])
-    raise ConfigurationError(
-        f"unknown initial weights {kind!r}; use one of {', '.join(INITIAL_WEIGHTS)}"
-    )
 
 
 def _threshold_shift(group: Any) -> np.ndarray:
@@ -617,7 +587,7 @@ def run_network(
         plastic_rule = plastic_rule.replace(pre_offset=offset * Hz)
     if setup.anneal_to != 1.0 and plastic_rule.kind == "nonlinear-hebbian":
         plastic_rule = Annealed.wrap(plastic_rule, duration, setup.anneal_to)
-    initial = initial_weights(setup.initial_weights, n_pixels, n, rng)
+    initial = rng.uniform(0.0, 1.0, size=(2 * n_pixels, n))
     initial *= w_norm / np.linalg.norm(initial, axis=0, keepdims=True)
     initial = np.clip(initial, plastic_rule.w_min, plastic_rule.w_max)
     populations = [
