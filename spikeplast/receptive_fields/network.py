@@ -582,7 +582,8 @@ def run_network(
     )
     if setup.centre_rule and plastic_rule.kind == "nonlinear-hebbian":
         # centred presynaptic rates: subtract the actual mean input rate (clipping at 0 Hz
-        # makes it differ from the baseline)
+        # makes it differ from the baseline), scaled up so that each postsynaptic spike also
+        # depresses every synapse a little (ON/OFF segregation, see the module doc)
         offset = setup.pre_offset_scale * float(rates.mean())
         plastic_rule = plastic_rule.replace(pre_offset=offset * Hz)
     if setup.anneal_to != 1.0 and plastic_rule.kind == "nonlinear-hebbian":
