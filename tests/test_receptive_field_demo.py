@@ -71,7 +71,7 @@ def test_bad_network_setups_name_the_problem():
 
 
 def test_intrinsic_plasticity_brings_the_rate_to_the_target():
-    # a strongly driven neuron (I_ext alone would make it fire at > 100 Hz) and a weakly driven
+    # a strongly driven neuron (I_ext alone would make it fire at ~75 Hz) and a weakly driven
     # one (below threshold): the homeostatic threshold moves both to 20 Hz
     neuron = AdaptiveLIF(synapse="current", theta_plus=0 * mV, ip_step=1 * mV, target_rate=20 * Hz)
     with Session("numpy", dt=0.5 * ms, seed=1) as session:
