@@ -31,6 +31,18 @@ Plasticity
     ``normalization_interval``); three-factor rules (no modulator here) and inhibitory rules are
     refused with a clear error. The nonlinear Hebbian learning rate decays linearly over the run
     to ``anneal_to`` (10 %) of ``eta`` (:class:`Annealed`).
+ON/OFF segregation
+    The ON and OFF channels are almost rectified (``[±g x]₊``), so besides the signed filter
+    ``w_ON - w_OFF`` a neuron can learn the common mode ``w_ON + w_OFF``: with both weights of
+    every pixel alike it responds to the contrast energy ``g Σ w |x_p|`` of a patch, which is
+    heavy-tailed too, and at each of its spikes (high-contrast patches) both channels of a pixel
+    fire above their mean, so the centred rule strengthens both. With the rule's presynaptic
+    offset at the mean input rate a third of the neurons ended in this state (busiest neurons,
+    noisy filters, no orientation). The offset is set a quarter above the mean rate
+    (``pre_offset_scale``): each postsynaptic spike also depresses every synapse by the same
+    amount, a heterosynaptic depression that acts like a subtractive constraint on the summed
+    weight (Miller & MacKay 1994) and, as in Miller's (1994) ON/OFF model, favours
+    segregation.
 Input scale
     Each input spike injects ``weight_scale`` (75 pA) × its weight: small EPSPs at high input
     rates (20 Hz ± 240 Hz per whitened unit), so that a neuron fires for a patch, not for the
@@ -54,6 +66,11 @@ References
 .. [4] Zylberberg J, Murphy JT, DeWeese MR (2011) A sparse coding model with synaptically local
        plasticity and spiking neurons can account for the diverse shapes of V1 simple cell
        receptive fields. PLoS Comput Biol 7:e1002250.
+.. [5] Miller KD, MacKay DJC (1994) The role of constraints in Hebbian learning. Neural Comput
+       6:100-126.
+.. [6] Miller KD (1994) A model for the development of simple cell receptive fields and the
+       ordered arrangement of orientation columns through activity-dependent competition
+       between ON- and OFF-center inputs. J Neurosci 14:409-441.
 """
 
 from __future__ import annotations
@@ -88,6 +105,7 @@ __all__ = [
     "SpikingResult",
     "DEFAULT_RULE",
     "push_pull_rates",
+    "contrast_normalize",
     "prepare_rule",
     "run_network",
     "filters_from_weights",
@@ -115,6 +133,19 @@ def push_pull_rates(
     on = np.clip(baseline + gain * patches, 0.0, max_rate)
     off = np.clip(baseline - gain * patches, 0.0, max_rate)
     return np.concatenate([on, off], axis=1)
+
+
+def contrast_normalize(patches: np.ndarray, c50: float) -> np.ndarray:
+    """Divisive contrast normalisation of patches ``(n, D)`` (contrast gain control).
+
+    ``x <- x (c̃ + c50)/(c + c50)`` with ``c`` the patch's RMS contrast and ``c̃`` the median
+    over `patches`, expressed in units of ``c̃`` (``c50`` = semi-saturation contrast / ``c̃``):
+    a patch of median contrast is unchanged, high-contrast patches are scaled down.
+    """
+    patches = np.asarray(patches, dtype=float)
+    contrast = np.sqrt(np.mean(patches**2, axis=1, keepdims=True))
+    median = float(np.median(contrast))
+    return patches * (median * (1.0 + c50)) / (contrast + median * c50)
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -168,26 +199,47 @@ class PatchInput(NeuronModel):
 # -- neurons -----------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False, kw_only=True)
 class AdaptiveLIF(LIF):
-    """LIF neuron with a homeostatic threshold ``V_th + θ`` (Diehl & Cook 2015).
+    """LIF neuron with a homeostatic threshold ``V_th + θ + θ_h``.
 
-    ``dθ/dt = -θ/tau_theta``; at each spike ``θ += theta_plus``. At a steady rate ``ρ`` the
-    threshold sits ``theta_plus·tau_theta·ρ`` above ``V_th``, so a neuron with more input fires
-    little more than one with less.
+    ``θ`` (Diehl & Cook 2015): ``dθ/dt = -θ/tau_theta``, ``θ += theta_plus`` at each spike; at a
+    steady rate ``ρ`` it sits ``theta_plus·tau_theta·ρ`` above ``V_th``, so a neuron with more
+    input fires little more than one with less. It only ever raises the threshold, so a neuron
+    that rarely fires keeps ``V_th`` and can stay silent.
+
+    ``θ_h`` (intrinsic plasticity toward a target rate, the threshold rule of Zylberberg, Murphy
+    & DeWeese 2011, ``Δθ = β(n - p)``): ``θ_h += ip_step`` at each spike and
+    ``dθ_h/dt = -ip_step·target_rate``, i.e. ``θ_h = ip_step·(spikes so far - target_rate·t)``,
+    so ``θ_h`` drifts, down as well as up, until the neuron's mean rate is ``target_rate``.
+    ``ip_step = 0`` (default) turns it off: in the receptive-field network the neurons with
+    poor filters are not the silent ones but the busiest (see :class:`NetworkSetup`), and equal
+    rates made the filters worse (docs/receptive_fields.md).
     """
 
     kind: ClassVar[str] = "adaptive-lif"
 
     theta_plus: Quantity = param(0.5 * mV, mV, "threshold increase per spike", nonnegative=True)
     tau_theta: Quantity = param(5 * second, ms, "decay of the threshold increase", positive=True)
+    ip_step: Quantity = param(
+        0 * mV, mV, "homeostatic threshold change per spike (0: off)", nonnegative=True
+    )
+    target_rate: Quantity = param(
+        3 * Hz, Hz, "rate the homeostatic threshold drives each neuron to", nonnegative=True
+    )
 
     def equations(self) -> str:
-        return super().equations() + "dtheta/dt = -theta/tau_theta : volt\n"
+        return (
+            super().equations()
+            + "dtheta/dt = -theta/tau_theta : volt\n"
+            # the integral written out (Brian2's exact solver refuses a constant derivative)
+            + "theta_h = ip_step*(spike_count - target_rate*t) : volt\n"
+            + "spike_count : 1\n"
+        )
 
     def threshold(self) -> str:
-        return "v > V_th + theta"
+        return "v > V_th + theta + theta_h"
 
     def reset(self) -> str:
-        return "v = V_reset\ntheta += theta_plus"
+        return "v = V_reset\ntheta += theta_plus\nspike_count += 1"
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -381,6 +433,16 @@ class NetworkSetup:
     anneal_to
         The nonlinear Hebbian rule's learning rate decays linearly over the run to this fraction
         of its ``eta`` (:class:`Annealed`); 1 keeps it constant.
+    pre_offset_scale
+        With `centre_rule`, the rule's ``pre_offset`` is this multiple of the mean input rate.
+        Above 1 every postsynaptic spike also depresses each synapse by ``(scale - 1) ×`` the
+        mean rate (heterosynaptic depression, like a subtractive constraint on the summed
+        weight, Miller & MacKay 1994), which breaks the ON+OFF "contrast energy" state (see
+        the module doc); 1.25 by default (1.5 makes the filters too small).
+    contrast_c50
+        Divisive contrast normalisation of the patches before they become rates
+        (:func:`contrast_normalize`; semi-saturation in units of the median contrast); ``None``
+        (default) shows the whitened patches as they are.
     """
 
     n_neurons: int = 32
@@ -401,6 +463,8 @@ class NetworkSetup:
     centre_rule: bool = True
     max_table_patches: int = 25000
     anneal_to: float = 0.1
+    pre_offset_scale: float = 1.25
+    contrast_c50: float | None = None
 
     def check(self) -> None:
         if int(self.n_neurons) != self.n_neurons or self.n_neurons < 1:
@@ -415,6 +479,10 @@ class NetworkSetup:
             raise ConfigurationError("the baseline rate must be >= 0 Hz and the gain > 0 Hz")
         if self.inhibition < 0:
             raise ConfigurationError(f"inhibition must be >= 0, got {self.inhibition}")
+        if not self.pre_offset_scale >= 0:
+            raise ConfigurationError(f"pre_offset_scale must be >= 0, got {self.pre_offset_scale}")
+        if self.contrast_c50 is not None and not self.contrast_c50 > 0:
+            raise ConfigurationError(f"contrast_c50 must be > 0 or None, got {self.contrast_c50}")
 
 
 @dataclass
@@ -423,7 +491,8 @@ class SpikingResult:
 
     ``filters`` and ``initial_filters`` are ``(n_neurons, D)`` (ON minus OFF weights);
     ``weights_on``/``weights_off`` the final weights; ``snapshot_filters`` ``(snapshots,
-    n_neurons, D)`` at ``snapshot_times``.
+    n_neurons, D)`` at ``snapshot_times``; ``threshold_shift_mv`` each neuron's threshold above
+    ``V_th`` at the end (``θ + θ_h`` of :class:`AdaptiveLIF`, empty for other neurons).
     """
 
     setup: NetworkSetup
@@ -441,6 +510,7 @@ class SpikingResult:
     input_rate_hz: float
     presentations: int
     timings: dict[str, float] = field(default_factory=dict)
+    threshold_shift_mv: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def filters_from_weights(weights: np.ndarray, i: np.ndarray, j: np.ndarray, n_pixels: int,
@@ -449,6 +519,14 @@ def filters_from_weights(weights: np.ndarray, i: np.ndarray, j: np.ndarray, n_pi
     matrix = np.zeros((2 * n_pixels, n_neurons))
     matrix[np.asarray(i), np.asarray(j)] = np.asarray(weights, dtype=float)
     return matrix[:n_pixels].T.copy(), matrix[n_pixels:].T.copy()
+
+
+def _threshold_shift(group: Any) -> np.ndarray:
+    """Each neuron's threshold above ``V_th`` at the end of the run, in mV (empty if fixed)."""
+    names = [name for name in ("theta", "theta_h") if name in group.variables]
+    if not names:
+        return np.zeros(0)
+    return sum(np.asarray(getattr(group, name)[:] / mV, dtype=float) for name in names)
 
 
 def run_network(
@@ -493,16 +571,21 @@ def run_network(
     n_pixels, n = patches.shape[1], int(setup.n_neurons)
     presentations = int(math.ceil(float(duration / setup.presentation) - 1e-9))
     order = rng.integers(0, patches.shape[0], size=min(presentations, setup.max_table_patches))
+    shown = patches[order]
+    if setup.contrast_c50 is not None:
+        shown = contrast_normalize(shown, setup.contrast_c50)
     rates = push_pull_rates(
-        patches[order],
+        shown,
         float(setup.baseline_rate / Hz),
         float(setup.gain / Hz),
         float(setup.max_rate / Hz),
     )
     if setup.centre_rule and plastic_rule.kind == "nonlinear-hebbian":
         # centred presynaptic rates: subtract the actual mean input rate (clipping at 0 Hz
-        # makes it differ from the baseline)
-        plastic_rule = plastic_rule.replace(pre_offset=float(rates.mean()) * Hz)
+        # makes it differ from the baseline), scaled up so that each postsynaptic spike also
+        # depresses every synapse a little (ON/OFF segregation, see the module doc)
+        offset = setup.pre_offset_scale * float(rates.mean())
+        plastic_rule = plastic_rule.replace(pre_offset=offset * Hz)
     if setup.anneal_to != 1.0 and plastic_rule.kind == "nonlinear-hebbian":
         plastic_rule = Annealed.wrap(plastic_rule, duration, setup.anneal_to)
     initial = rng.uniform(0.0, 1.0, size=(2 * n_pixels, n))
@@ -590,5 +673,6 @@ def run_network(
             input_rate_hz=float(inputs.num_spikes) / (2 * n_pixels) / seconds,
             presentations=presentations,
             timings={**session.timings, "total": time.perf_counter() - started},
+            threshold_shift_mv=_threshold_shift(built.groups["neurons"]),
         )
     return result
