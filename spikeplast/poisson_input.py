@@ -8,16 +8,16 @@ which made it a quarter of the run time of the 10,000-neuron balanced benchmark.
 ``n * p > 5`` it switches to a normal approximation (a float, not a count).
 
 :class:`AliasPoissonInput` draws from the same binomial distribution with Walker's alias method
-(Walker 1977; Vose 1991): the probabilities of every count that has more than 2**-60 of the
-mass are laid out once, at build time, in two tables; a draw takes one uniform number ``U``,
-looks at column ``k = floor(U*K)`` and returns ``k`` if the fractional part of ``U*K`` is below
-``prob[k]``, else ``alias[k]``. No loop and no branch to mispredict. Large means use the same
-exact table (no normal approximation); the mass left out at both ends is below 2**-60 in
-total, below the resolution of a double-precision uniform.
+(Walker 1977; Vose 1991): the probabilities of the counts are laid out once, at build time, in
+two tables (computed from log-gamma functions, relative accuracy ~1e-12 where it matters; the
+two tails left out hold less than 2**-61 each, below the resolution of a double-precision
+uniform); a draw takes one uniform number ``U``, looks at column ``k = floor(U*K)`` and returns
+``k`` if the fractional part of ``U*K`` is below ``prob[k]``, else ``alias[k]``: no loop, a
+select instead of a branch. Large means use the same exact table (no normal approximation).
 
-The random stream differs from ``PoissonInput``'s (one uniform per draw instead of one per
-draw plus restarts), so spike trains are not the same as with ``PoissonInput`` for the same
-seed, but the distribution is; a seed gives the same trains on every run of a backend.
+Uniform numbers map to counts differently than in ``PoissonInput``'s inversion, so spike
+trains are not the same as with ``PoissonInput`` for the same seed, but the distribution is; a
+seed gives the same trains on every backend (they share the seeded MT19937 stream).
 
 References
 ----------
