@@ -649,6 +649,7 @@ def build(
     plans = {name: _GroupPlan(p) for name, p in by_name.items()}
 
     contributions: dict[str, tuple[Contribution, dict[str, Any]]] = {}
+    arrival_steps: dict[str, int] = {}
     for projection in projections:
         _check_identifier(projection.name, "projection")
         if projection.name in names_seen:
@@ -665,6 +666,7 @@ def build(
                 f"projection {projection.name!r}: unknown modulator population "
                 f"{projection.modulator!r}.{suggest(projection.modulator, by_name)}"
             )
+        arrival_steps[projection.name] = _arrival_steps(projection, dt)
         if projection.rule is None:
             continue
         if not isinstance(projection.rule, Rule):
@@ -680,7 +682,7 @@ def build(
             rule_kind=projection.rule.kind,
             trace_storage=trace_storage,
             dt=dt,
-            arrival_steps=_arrival_steps(projection, dt),
+            arrival_steps=arrival_steps[projection.name],
         )
         contribution = projection.rule.contribute(ctx)
         plans[projection.pre].add(ctx.pre_needs)
@@ -739,7 +741,7 @@ def build(
             for name, value in promoted.items()
         )
         delay: Any = None
-        if projection.rule is not None and _arrival_steps(projection, dt):
+        if projection.rule is not None and arrival_steps[projection.name]:
             # plasticity at the synapse: transmission and plasticity in one delayed pathway
             on_pre = "\n".join(code for code in (transmit, contribution.on_pre) if code)
             delay = projection.delay

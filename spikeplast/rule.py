@@ -167,11 +167,6 @@ class RuleContext:
                     f"spike traces only, but rule {self.rule_kind or 'this rule'!r} needs a "
                     f"presynaptic {type(need).__name__}; use plasticity_at='soma'"
                 )
-            if self.trace_storage != "clock":
-                raise ConfigurationError(
-                    f"projection {self.projection!r}: plasticity at arrival needs clock-driven "
-                    "traces; use trace_storage='clock'"
-                )
             need = dataclasses.replace(need, delay_steps=self.arrival_steps)
         need.validate()
         if need.capability is not None:
