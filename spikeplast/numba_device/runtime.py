@@ -21,7 +21,10 @@ import math
 import sys
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 
@@ -64,23 +67,65 @@ def seed_generator(seed, rng_state, rng_gauss):
     rng_gauss[1] = 0.0
 
 
+def _twist_function(module: ir.Module) -> ir.Function:
+    """The MT19937 block twist as a plain LLVM function of the state pointer (one per module).
+
+    Written in LLVM IR rather than as a Numba function: a call to a Numba function from the
+    inlined draw would make every draw update the state array's reference count (atomic, ~10 ns),
+    and a Numba loop inlined at every ``rand()`` site doubles the compile time of the draw.  This
+    function is called once per 624 words, does not raise and LLVM vectorises its loops.
+    """
+    word_type = ir.IntType(32)
+    index_type = ir.IntType(64)
+    function_type = ir.FunctionType(ir.VoidType(), [word_type.as_pointer()])
+    function = cgutils.get_or_insert_function(module, function_type, "spikeplast_mt19937_twist")
+    if not function.is_declaration:
+        return function
+    function.linkage = "linkonce_odr"
+    function.attributes.add("nounwind")
+    function.attributes.add("cold")
+    builder = ir.IRBuilder(function.append_basic_block("entry"))
+    state = function.args[0]
+
+    def word(index):
+        return builder.load(builder.gep(state, [index]))
+
+    def twist(index, following, partner):
+        y = builder.or_(
+            builder.and_(word(index), word_type(_UPPER)),
+            builder.and_(word(following), word_type(_LOWER)),
+        )
+        value = builder.xor(word(partner), builder.lshr(y, word_type(1)))
+        value = builder.xor(value, builder.mul(builder.and_(y, word_type(1)), word_type(_MATRIX)))
+        builder.store(value, builder.gep(state, [index]))
+
+    one = index_type(1)
+    # element i uses the old elements i and i + 1 and element i + 397: old below 227, new above
+    with cgutils.for_range_slice(builder, index_type(0), index_type(_MT_N - _MT_M), one) as (i, _):
+        twist(i, builder.add(i, one), builder.add(i, index_type(_MT_M)))
+    with cgutils.for_range_slice(
+        builder, index_type(_MT_N - _MT_M), index_type(_MT_N - 1), one
+    ) as (i, _):
+        twist(i, builder.add(i, one), builder.sub(i, index_type(_MT_N - _MT_M)))
+    twist(index_type(_MT_N - 1), index_type(0), index_type(_MT_M - 1))
+    builder.ret_void()
+    return function
+
+
+@intrinsic
+def _mt_twist(typingctx, rng_state):
+    """Replace the 624 state words by the next block (``std::mt19937``'s ``_M_gen_rand``)."""
+
+    def codegen(context, builder, signature, arguments):
+        state = context.make_array(signature.args[0])(context, builder, arguments[0])
+        builder.call(_twist_function(builder.module), [state.data])
+        return context.get_dummy_value()
+
+    return types.none(rng_state), codegen
+
+
 @njit(inline="always", **_JIT)
-def _mt_next(rng_state):
-    # The block "twist" is done lazily, one element per draw: element p of the new block depends
-    # on the old elements p and p+1 and on element p+397 (old) or p-227 (already new), so
-    # updating it just before it is used gives exactly the sequence of the block-wise twist.
-    # Keeping the draw free of loops and calls lets Numba inline it without reference counting.
-    position = np.int64(rng_state[_MT_N])
-    if position >= _MT_N:
-        position = 0
-    following = position + 1 if position < _MT_N - 1 else 0
-    partner = position + _MT_M if position < _MT_N - _MT_M else position + _MT_M - _MT_N
-    y = (np.int64(rng_state[position]) & _UPPER) | (np.int64(rng_state[following]) & _LOWER)
-    value = np.int64(rng_state[partner]) ^ (y >> 1)
-    if y & 1:
-        value ^= _MATRIX
-    rng_state[position] = value
-    rng_state[_MT_N] = position + 1
+def _temper(value):
     value ^= value >> 11
     value ^= (value << 7) & 0x9D2C5680
     value ^= (value << 15) & 0xEFC60000
@@ -90,9 +135,16 @@ def _mt_next(rng_state):
 
 @njit(inline="always", **_JIT)
 def _rand(_vectorisation_idx, rng_state):
-    # 53-bit double exactly as Brian2's C++ RandomGenerator::rand and NumPy's random_sample
-    a = _mt_next(rng_state) >> 5
-    b = _mt_next(rng_state) >> 6
+    # 53-bit double from two words exactly as Brian2's C++ RandomGenerator::rand and NumPy's
+    # random_sample.  Words are only ever consumed in pairs, so the position stays even and a
+    # pair never straddles two blocks.
+    position = np.int64(rng_state[_MT_N])
+    if position >= _MT_N:
+        _mt_twist(rng_state)
+        position = 0
+    rng_state[_MT_N] = position + 2
+    a = _temper(np.int64(rng_state[position])) >> 5
+    b = _temper(np.int64(rng_state[position + 1])) >> 6
     return (a * 67108864.0 + b) / 9007199254740992.0
 
 
