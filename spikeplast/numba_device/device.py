@@ -49,7 +49,7 @@ from brian2.utils.stringtools import get_identifiers, indent
 
 from . import modcache
 from .codeobject import EMPTY_BLOCK_MARKER, NumbaStandaloneCodeObject
-from .generator import RNG_STATE_ARRAYS, ensure_function_implementation
+from .generator import RNG_STATE_ARRAYS, ensure_function_implementation, implementation_arrays
 from .inline import local_names, rename_names
 from .runtime import CLOCKS_PER_SEC, new_rng_state, seed_generator
 
@@ -639,8 +639,7 @@ class NumbaStandaloneDevice(CPPStandaloneDevice):
                         impl = var.implementations[NumbaStandaloneCodeObject]
                     except KeyError:
                         continue
-                    namespace = impl.get_namespace(codeobj.owner) or {}
-                    for key, value in namespace.items():
+                    for key, value in implementation_arrays(impl, codeobj.owner).items():
                         if key in arg_names:
                             self._fixed_arrays[key] = np.ascontiguousarray(value)
                             global_names.add(key)

@@ -12,8 +12,10 @@ helpers of :mod:`spikeplast.numba_device.runtime` or carry their own Python sour
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
+import numpy as np
 from brian2.codegen.generators.base import CodeGenerator
 from brian2.core.functions import DEFAULT_FUNCTIONS, Function
 from brian2.core.variables import DynamicArrayVariable
@@ -21,10 +23,29 @@ from brian2.parsing.bast import brian_dtype_from_dtype
 from brian2.parsing.rendering import NodeRenderer
 from brian2.utils.stringtools import indent, word_substitute
 
-__all__ = ["NumbaCodeGenerator", "register_functions", "NUMBA_TARGET_NAME"]
+__all__ = [
+    "NumbaCodeGenerator",
+    "register_functions",
+    "implementation_arrays",
+    "NUMBA_TARGET_NAME",
+]
 
 #: The ``class_name`` of the generator, used as key for `TimedArray`/`BinomialFunction`.
 NUMBA_TARGET_NAME = "numba"
+
+
+def implementation_arrays(impl, owner) -> dict[str, Any]:
+    """Arrays a Numba function implementation takes as extra arguments.
+
+    They come from the implementation's namespace or, for implementations whose constructor
+    cannot pass a namespace (Brian2's `BinomialFunction`), from an ``"arrays"`` entry of a code
+    dictionary ``{"support_code": ..., "arrays": {...}}``.
+    """
+    arrays = dict(impl.get_namespace(owner) or {})
+    code = impl.get_code(owner)
+    if isinstance(code, dict):
+        arrays.update(code.get("arrays") or {})
+    return arrays
 
 
 class NumbaNodeRenderer(NodeRenderer):
@@ -95,6 +116,7 @@ class NumbaCodeGenerator(CodeGenerator):
         added.add(id(impl))
         name = impl.name or varname
         code = impl.get_code(self.owner)
+        arrays = implementation_arrays(impl, self.owner)
         if isinstance(code, dict):
             code = code.get("support_code")
         if code is not None:
@@ -104,8 +126,7 @@ class NumbaCodeGenerator(CodeGenerator):
                     "Python source code (a string with a 'def')"
                 )
             self.support_code[name] = code
-        namespace = impl.get_namespace(self.owner) or {}
-        extra = sorted(namespace)
+        extra = sorted(arrays)
         for dep_name, dep in (impl.dependencies or {}).items():
             if dep_name not in self.variables:
                 self.variables[dep_name] = dep
@@ -322,6 +343,45 @@ def {name}(t, i, {name}_values):
     return numba_impl
 
 
+#: Buckets of the binomial lookup table (a power of two, so that ``U * buckets`` is exact).
+BINOMIAL_BUCKETS = 4096
+#: Largest number of inversion steps for which a lookup table is built.
+_BINOMIAL_MAX_STEPS = 1000
+# Distance from a bucket edge below which the table defers to the inversion loop.  The loop's
+# running difference U - px_0 - ... - px_(k-1) differs from the exact one by at most k * 2**-53
+# (< 1.2e-13 for k <= 1000), and the cumulative sums here carry less than 1e-15.
+_BINOMIAL_MARGIN = 1e-12
+
+
+def binomial_bucket_table(n: int, P: float, q: float, qn: float, bound: float) -> np.ndarray | None:
+    """Lookup table of Brian2's binomial inversion: the count for each of 4096 buckets of U.
+
+    Brian2 draws a binomial count with one uniform U and the loop ``while U > px: X += 1;
+    U -= px; px = (n - X + 1) * P * px / (X * q)`` (restarting with a new U when X exceeds
+    `bound`).  Every comparison is a comparison of U with a cumulative sum of the px, so the
+    count is a step function of U.  For a bucket of U values that contains no step (with a
+    margin covering the loop's rounding), the entry is that count; otherwise it is -1 and the
+    caller runs the loop.  The counts are therefore exactly the loop's: the same random numbers
+    give the same values, as on the other targets.  The arguments are the constants as they
+    appear (rounded to 15 decimals) in the generated code.
+    """
+    steps = int(math.floor(bound)) + 1
+    if steps > _BINOMIAL_MAX_STEPS:
+        return None
+    px = [qn]
+    for X in range(1, steps):
+        px.append(((n - X + 1) * P * px[-1]) / (X * q))
+    edges = np.array([math.fsum(px[: k + 1]) for k in range(steps)])
+    lower = np.arange(BINOMIAL_BUCKETS) / BINOMIAL_BUCKETS
+    upper = lower + 1.0 / BINOMIAL_BUCKETS
+    count = np.searchsorted(edges, lower, side="left")  # steps whose edge lies below the bucket
+    near = np.searchsorted(edges, lower - _BINOMIAL_MARGIN, side="left") != np.searchsorted(
+        edges, upper + _BINOMIAL_MARGIN, side="left"
+    )
+    table = np.where(near | (count >= steps), -1, count)
+    return table.astype(np.int16 if steps < 2**15 else np.int32)
+
+
 def _binomial_code(n, p, use_normal, name):
     from brian2.input.binomial import _pre_calc_constants, _pre_calc_constants_approximated
 
@@ -334,28 +394,38 @@ def {name}(_vectorisation_idx, _rng_state, _rng_gauss):
         _randn(_vectorisation_idx, _rng_state, _rng_gauss) * {scale:.15f} + {loc:.15f}
     ))
 """
-        dependencies = {"_randn": DEFAULT_FUNCTIONS["randn"]}
-    else:
-        reverse, q, P, qn, bound = _pre_calc_constants(n, p)
-        result = f"{int(n)} - X" if reverse else "X"
-        code = f"""
-def {name}(_vectorisation_idx, _rng_state):
+        return code, {"_randn": DEFAULT_FUNCTIONS["randn"]}
+    reverse, q, P, qn, bound = _pre_calc_constants(n, p)
+    literal = {"q": q, "P": P, "qn": qn, "b": bound}
+    literal = {key: f"{value:.15f}" for key, value in literal.items()}
+    result = f"{int(n)} - X" if reverse else "X"
+    inversion = f"""
     X = 0
-    px = {qn:.15f}
-    U = _rand(_vectorisation_idx, _rng_state)
+    px = {literal["qn"]}
     while U > px:
         X += 1
-        if X > {bound:.15f}:
+        if X > {literal["b"]}:
             X = 0
-            px = {qn:.15f}
+            px = {literal["qn"]}
             U = _rand(_vectorisation_idx, _rng_state)
         else:
             U -= px
-            px = (({int(n)} - X + 1) * {P:.15f} * px) / (X * {q:.15f})
+            px = (({int(n)} - X + 1) * {literal["P"]} * px) / (X * {literal["q"]})
     return {result}
 """
-        dependencies = {"_rand": DEFAULT_FUNCTIONS["rand"]}
-    return code, dependencies
+    dependencies = {"_rand": DEFAULT_FUNCTIONS["rand"]}
+    table = binomial_bucket_table(int(n), *(float(literal[key]) for key in ("P", "q", "qn", "b")))
+    if table is None:
+        head = f"def {name}(_vectorisation_idx, _rng_state):\n"
+        return head + "    U = _rand(_vectorisation_idx, _rng_state)" + inversion, dependencies
+    code = f"""
+def {name}(_vectorisation_idx, {name}_buckets, _rng_state):
+    U = _rand(_vectorisation_idx, _rng_state)
+    X = {name}_buckets[np.int64(U * {BINOMIAL_BUCKETS})]
+    if X >= 0:
+        return {result}
+{inversion.lstrip(chr(10))}"""
+    return {"support_code": code, "arrays": {f"{name}_buckets": table}}, dependencies
 
 
 def _alias_binomial_code(name, offset, prob, alias):

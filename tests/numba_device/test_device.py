@@ -13,6 +13,7 @@ from brian2 import (  # noqa: E402
     Network,
     NeuronGroup,
     PoissonGroup,
+    PoissonInput,
     SpikeGeneratorGroup,
     SpikeMonitor,
     StateMonitor,
@@ -151,6 +152,56 @@ def test_generator_matches_numpy_over_many_blocks(seed_value):
     first, second_part = draw(49_999, rng_state), draw(1, rng_state)
     expected = np.random.RandomState(seed_value).random_sample(50_000)
     np.testing.assert_array_equal(np.concatenate([first, second_part]), expected)
+
+
+def _brian2_cpp_binomial(uniforms, n, p):
+    """Brian2's C++ BinomialFunction (inversion, constants printed with 15 decimals), in Python."""
+    from brian2.input.binomial import _pre_calc_constants
+
+    reverse, q, P, qn, bound = (float(f"{value:.15f}") for value in _pre_calc_constants(n, p))
+    stream = iter(uniforms)
+    counts = []
+    for U in stream:
+        X, px = 0, qn
+        while U > px:
+            X += 1
+            if X > bound:
+                X, px, U = 0, qn, next(stream)
+            else:
+                U -= px
+                px = ((n - X + 1) * P * px) / (X * q)
+        counts.append(n - X if reverse else X)
+    return np.array(counts)
+
+
+@pytest.mark.parametrize("n, p", [(1000, 0.001), (40, 0.05), (20, 0.97), (3, 0.5)])
+def test_binomial_lookup_table_gives_the_inversion_counts(n, p):
+    """PoissonInput binomial: bucket table plus loop equals Brian2's C++ loop, draw for draw."""
+    from numba import njit
+
+    from spikeplast.numba_device import generator, runtime
+
+    code, _ = generator._binomial_code(n, p, False, "_binomial_test")
+    table = code["arrays"]["_binomial_test_buckets"]
+    namespace = {"np": np, "_rand": runtime._rand}
+    exec(code["support_code"], namespace)
+    binomial = njit(inline="always")(namespace["_binomial_test"])
+
+    @njit
+    def draw(count, buckets, rng_state):
+        values = np.empty(count, dtype=np.int64)
+        for i in range(count):
+            values[i] = binomial(i, buckets, rng_state)
+        return values
+
+    rng_state, rng_gauss = runtime.new_rng_state()
+    runtime.seed_generator(5, rng_state, rng_gauss)
+    counts = draw(100_000, table, rng_state)
+    uniforms = np.random.RandomState(5).random_sample(100_200)
+    np.testing.assert_array_equal(counts, _brian2_cpp_binomial(uniforms, n, p)[: counts.size])
+    # both paths ran: the table for most draws, the loop for draws in buckets next to a step
+    in_table = table[(uniforms[: counts.size] * generator.BINOMIAL_BUCKETS).astype(int)] >= 0
+    assert 0.9 < in_table.mean() < 1.0
 
 
 def test_same_seed_same_spikes_and_rerun_with_run_args(tmp_path):
@@ -335,7 +386,8 @@ def test_multiple_runs_and_clocks(tmp_path):
 
 @pytest.mark.slow
 def test_stdp_example_bitwise_equal_to_cpp_standalone(tmp_path):
-    """Song et al. (2000) STDP example, 1 s: identical spikes and weights to C++ standalone."""
+    """Song et al. (2000) STDP example, 1 s: identical spikes and weights to C++ standalone;
+    beside it, PoissonInputs drawn by inversion (p < 0.5 and p > 0.5) give identical voltages."""
     results = {}
     for name in ("cpp_standalone", "numba_standalone"):
         set_device(name, directory=str(tmp_path / name), build_on_run=False)
@@ -369,13 +421,17 @@ def test_stdp_example_bitwise_equal_to_cpp_standalone(tmp_path):
         S.w = "rand() * 0.01"
         in_spikes = SpikeMonitor(inputs)
         out_spikes = SpikeMonitor(neuron)
-        Network(inputs, neuron, S, in_spikes, out_spikes).run(1 * second)
+        driven = NeuronGroup(50, "dv/dt = -v / (10*ms) : volt", method="exact")
+        sparse = PoissonInput(driven, "v", 1000, 10 * Hz, weight=0.1 * mV)
+        dense = PoissonInput(driven, "v", 20, 9000 * Hz, weight=-0.01 * mV)
+        Network(inputs, neuron, S, in_spikes, out_spikes, driven, sparse, dense).run(1 * second)
         device.build(directory=str(tmp_path / name), run=True, with_output=False)
         results[name] = (
             np.array(in_spikes.i[:]),
             np.array(in_spikes.t[:]),
             np.array(out_spikes.t[:]),
             np.array(S.w[:]),
+            np.array(driven.v[:]),
         )
         device.reinit()
         reset_device()
