@@ -4,8 +4,9 @@ Everything here is compiled in ``nopython`` mode and cached on disk.  The functi
 C++ standalone runtime (``brianlib`` and the support code of Brian2's C++ code generator) so that a
 simulation consumes random numbers in the same order and produces the same results:
 
-* random numbers: Numba's per-process Mersenne Twister, seeded like ``std::mt19937::seed`` (and
-  NumPy's legacy seeding); ``random()`` builds doubles exactly like Brian2's C++ ``rand()``;
+* random numbers: a Mersenne Twister on an explicit state array, seeded like
+  ``std::mt19937::seed`` (and NumPy's legacy seeding), refilled block-wise like libstdc++'s;
+  ``_rand()`` builds doubles exactly like Brian2's C++ ``rand()``;
 * the spike queue: a ring buffer of delay slots (one row per slot of a 2-D array), filled in the
   same order as Brian2's ``CSpikeQueue``;
 * growing arrays for monitors and synapse creation.
@@ -37,7 +38,8 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"cont
 # same Mersenne Twister; both seed it with init_genrand.  Numba's own np.random costs ~14 ns per
 # double here (a call into its helper library for the thread state), so the generator is
 # implemented below on an explicit state array that the generated code passes around:
-# rng_state[:624] is the MT19937 state, rng_state[624] the position; rng_gauss holds the second
+# rng_state[:624] is the current block of MT19937 words (untempered), rng_state[624] the
+# position of the next unused word (624: block used up); rng_gauss holds the second
 # normal deviate of the polar method ([0]: whether one is stored, [1]: its value).
 _MT_N = 624
 _MT_M = 397
