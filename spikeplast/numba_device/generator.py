@@ -379,7 +379,7 @@ def binomial_bucket_table(n: int, P: float, q: float, qn: float, bound: float) -
         edges, upper + _BINOMIAL_MARGIN, side="left"
     )
     table = np.where(near | (count >= steps), -1, count)
-    return table.astype(np.int16 if steps < 2**15 else np.int32)
+    return table.astype(np.int16)  # counts stay below _BINOMIAL_MAX_STEPS
 
 
 def _binomial_code(n, p, use_normal, name):
