@@ -118,6 +118,8 @@ class NumbaCodeGenerator(CodeGenerator):
         code = impl.get_code(self.owner)
         arrays = implementation_arrays(impl, self.owner)
         if isinstance(code, dict):
+            if code.get("error"):
+                raise ValueError(f"numba_standalone: {code['error']}")
             code = code.get("support_code")
         if code is not None:
             if not isinstance(code, str):
@@ -398,6 +400,16 @@ def {name}(_vectorisation_idx, _rng_state, _rng_gauss):
     reverse, q, P, qn, bound = _pre_calc_constants(n, p)
     literal = {"q": q, "P": P, "qn": qn, "b": bound}
     literal = {key: f"{value:.15f}" for key, value in literal.items()}
+    if float(literal["qn"]) == 0.0:
+        # Reported when a code object uses the function, not here: Brian2 creates every
+        # target's implementation in BinomialFunction.__init__, also for the numpy target.
+        return {
+            "error": f"BinomialFunction(n={n}, p={p}, approximate=False) cannot be drawn by "
+            f"Brian2's inversion sampler: (1 - p)**n = {qn:.3g} is written as 0 in the "
+            "generated code and its loop never ends (C++ standalone and Cython hang on it). "
+            "Use approximate=True (a normal approximation when n*p > 5) or a smaller n*p "
+            "((1 - p)**n must stay above 5e-16)."
+        }, {}
     result = f"{int(n)} - X" if reverse else "X"
     inversion = f"""
     X = 0

@@ -204,6 +204,26 @@ def test_binomial_lookup_table_gives_the_inversion_counts(n, p):
     assert 0.9 < in_table.mean() < 1.0
 
 
+def test_binomial_that_brian2_cannot_draw_is_refused_by_name(tmp_path):
+    """n*p too large without the normal approximation: Brian2's loop would never end."""
+    from brian2 import BinomialFunction
+
+    _numba(tmp_path)
+    draw = BinomialFunction(1000, 0.1, approximate=False)
+    G = NeuronGroup(3, "x : 1", namespace={"draw": draw})
+    G.run_regularly("x = draw()")
+    with pytest.raises(Exception) as raised:
+        run(1 * ms)
+        device.build(directory=str(tmp_path / "run"), run=True)
+    # Brian2 names the object and chains the device's error
+    error, messages = raised.value, []
+    while error is not None:
+        messages.append(str(error))
+        error = error.__cause__ or error.__context__
+    assert "neurongroup_run_regularly" in messages[0]
+    assert any("approximate=True" in message for message in messages)
+
+
 def test_same_seed_same_spikes_and_rerun_with_run_args(tmp_path):
     """Poisson input + connect(p=...): reproducible with seed(); reruns take new values."""
     _numba(tmp_path)
