@@ -15,7 +15,8 @@ peak memory (max RSS of the Python process) and the peak of the whole run's proc
 with ratios to cpp_standalone.  Repeats ``--repeats``
 times and reports the median and the spread (min-max).
 
-    python benchmarks/numba_device_bench.py --model stdp --duration 100 --repeats 3
+    python benchmarks/numba_device_bench.py --model all --repeats 2 \\
+        --plot benchmarks/numba_device.png --json numba_device.json
 """
 
 from __future__ import annotations
@@ -271,49 +272,41 @@ def _run(contender, model, duration, directory, cache, env) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=("stdp", "ei"), default="stdp")
-    parser.add_argument("--duration", type=float, default=None)
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--contenders", default=",".join(CONTENDERS))
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--contender", help=argparse.SUPPRESS)
-    parser.add_argument("--directory", help=argparse.SUPPRESS)
-    parser.add_argument("--cache", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="1 s of the stdp model")
-    args, _unknown = parser.parse_known_args()  # run_all.py passes its options on
-    if args.quick:
-        args.model, args.duration = "stdp", 1.0
-    if args.duration is None:
-        args.duration = 100.0 if args.model == "stdp" else 10.0
-    if args.worker:
-        _worker(args)
-        return
+_KEYS = ("first run", "rerun", "loop", "peak MB", "tree MB", "tree anonymous MB")
+_DEFAULT_DURATION = {"stdp": 100.0, "ei": 10.0}
+
+
+def _measure(model: str, duration: float, contenders: list[str], repeats: int) -> dict:
+    """{contender: {key: [value per repeat]}} for one model; contenders interleaved per repeat."""
     rows: dict[str, dict[str, list[float]]] = {}
-    for _ in range(args.repeats):
-        for contender in args.contenders.split(","):
+    for _ in range(repeats):
+        for contender in contenders:
             root = tempfile.mkdtemp(prefix=f"bench_{contender}_")
             env = dict(os.environ, SPIKEPLAST_NUMBA_CACHE=os.path.join(root, "numba"))
             cache = os.path.join(root, "cython")
-            cold = _run(contender, args.model, args.duration, os.path.join(root, "a"), cache, env)
-            warm = _run(contender, args.model, args.duration, os.path.join(root, "b"), cache, env)
+            cold = _run(contender, model, duration, os.path.join(root, "a"), cache, env)
+            warm = _run(contender, model, duration, os.path.join(root, "b"), cache, env)
             shutil.rmtree(root, ignore_errors=True)
             entry = rows.setdefault(contender, {})
-            for key, value in (
-                ("first run", cold["total"]),
-                ("rerun", warm["total"]),
-                ("loop", warm["loop"]),
-                ("peak MB", warm["max_rss_mb"]),
-                ("tree MB", warm["tree_peak_mb"]),
-                ("tree anonymous MB", warm["tree_anonymous_mb"]),
-            ):
+            values = (
+                cold["total"],
+                warm["total"],
+                warm["loop"],
+                warm["max_rss_mb"],
+                warm["tree_peak_mb"],
+                warm["tree_anonymous_mb"],
+            )
+            for key, value in zip(_KEYS, values, strict=True):
                 if value is not None:
                     entry.setdefault(key, []).append(value)
             print(contender, json.dumps({"cold": cold, "warm": warm}), flush=True)
+    return rows
+
+
+def _print_table(model: str, duration: float, repeats: int, rows: dict) -> None:
     reference = rows.get("cpp_standalone", {})
     print(
-        f"\n{args.model}, {args.duration:g} s biological time, {args.repeats} repeat(s): "
+        f"\n{model}, {duration:g} s biological time, {repeats} repeat(s): "
         "median (min-max) [ratio to cpp_standalone]"
     )
     print(
@@ -323,7 +316,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for contender, entry in rows.items():
         cells = []
-        for key in ("first run", "rerun", "loop", "peak MB", "tree MB", "tree anonymous MB"):
+        for key in _KEYS:
             values = entry.get(key)
             if not values:
                 cells.append("–")
@@ -334,6 +327,92 @@ def main() -> None:
                 text += f" [{median / statistics.median(reference[key]):.2f}×]"
             cells.append(text)
         print(f"| {contender} | " + " | ".join(cells) + " |")
+
+
+def _plot(results: dict, path: str) -> None:
+    """Times and memory per model and contender (medians, min-max as error bars)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    panels = (
+        ("time (s)", ("first run", "rerun", "loop"), "log"),
+        ("peak memory (MB)", ("peak MB", "tree MB"), "log"),
+    )
+    labels = {
+        "first run": "first run",
+        "rerun": "rerun (cached)",
+        "loop": "compiled loop",
+        "peak MB": "Python process",
+        "tree MB": "whole run (with compiler)",
+    }
+    figure, axes = plt.subplots(
+        len(results), 2, figsize=(11, 3.4 * len(results)), squeeze=False, layout="constrained"
+    )
+    for row, (title, (duration, rows)) in enumerate(results.items()):
+        contenders = list(rows)
+        for column, (ylabel, keys, scale) in enumerate(panels):
+            axis = axes[row][column]
+            width = 0.8 / len(keys)
+            for number, key in enumerate(keys):
+                positions, heights, low, high = [], [], [], []
+                for index, contender in enumerate(contenders):
+                    values = rows[contender].get(key)
+                    if not values:
+                        continue
+                    median = statistics.median(values)
+                    positions.append(index + (number - (len(keys) - 1) / 2) * width)
+                    heights.append(median)
+                    low.append(median - min(values))
+                    high.append(max(values) - median)
+                axis.bar(positions, heights, width, yerr=[low, high], label=labels[key])
+            axis.set_xticks(np.arange(len(contenders)), contenders)
+            axis.set(ylabel=ylabel, yscale=scale, title=f"{title}, {duration:g} s")
+            axis.legend(fontsize="small")
+    temporary = f"{path}.tmp.png"
+    figure.savefig(temporary, dpi=110)
+    os.replace(temporary, path)
+    print(f"wrote {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=("stdp", "ei", "all"), default="stdp")
+    parser.add_argument("--duration", type=float, default=None, help="default: 100 s / 10 s")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument("--plot", help="write a figure of the results to this PNG file")
+    parser.add_argument("--json", help="write the measurements to this JSON file")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--contender", help=argparse.SUPPRESS)
+    parser.add_argument("--directory", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="1 s of the stdp model")
+    args, _unknown = parser.parse_known_args()  # run_all.py passes its options on
+    if args.quick:
+        args.model, args.duration = "stdp", 1.0
+    if args.worker:
+        if args.duration is None:
+            args.duration = _DEFAULT_DURATION[args.model]
+        _worker(args)
+        return
+    models = ("stdp", "ei") if args.model == "all" else (args.model,)
+    names = {"stdp": "STDP example", "ei": "E/I triplet network"}
+    results = {}
+    for model in models:
+        duration = _DEFAULT_DURATION[model] if args.duration is None else args.duration
+        rows = _measure(model, duration, args.contenders.split(","), args.repeats)
+        _print_table(model, duration, args.repeats, rows)
+        results[names[model]] = (duration, rows)
+    if args.json:
+        temporary = f"{args.json}.tmp"
+        with open(temporary, "w") as handle:
+            json.dump(results, handle, indent=1)
+        os.replace(temporary, args.json)
+    if args.plot:
+        _plot(results, args.plot)
 
 
 if __name__ == "__main__":
