@@ -55,7 +55,8 @@ def _unsigned(index: str) -> str:
     indices are never negative.  On random accesses, such as a synaptic pathway reading weights
     by synapse index, the unsigned index is 1.7x faster.
     """
-    return index if index.isdigit() else f"np.uint64({index})"
+    # only plain names: a literal or an expression keeps Numba's usual (signed) indexing
+    return f"np.uint64({index})" if index.isidentifier() else index
 
 
 class NumbaNodeRenderer(NodeRenderer):
